@@ -1,0 +1,50 @@
+"""Command line: argument parsing only; every command calls the Python API in api.py."""
+import argparse
+import sys
+
+from . import api
+from .data import DataError, BudgetError
+from .runs import RunError
+from .train import TrainingDiverged
+
+# Errors a user can cause and fix: one line, non-zero exit, no traceback.
+USER_ERRORS = (DataError, BudgetError, RunError, TrainingDiverged, ValueError, FileNotFoundError)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", default="mnist", help="mnist or fashion-mnist (default: mnist)")
+    p.add_argument("--labels", default="1000", help="labelled budget: a count (100), a percentage (10%%) or 'all'")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="run directory (default: runs/<command>-<split>)")
+    p.add_argument("--data-dir", help="directory holding the IDX .gz files (else $GANCLF_DATA, then the cache)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ganclf", description="GANs for image classification when labels are scarce.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("baseline", help="CNN or PCA+k-NN trained on the labelled images only")
+    p.add_argument("--method", default="cnn", help="cnn (default), cnn-seed (seed 004's CNN) or pca-knn")
+    p.add_argument("--epochs", type=int, help="override the preset's number of epochs")
+    _common(p)
+    return parser
+
+
+def _summary(results: dict) -> str:
+    val = results.get("val_accuracy")
+    val_text = f"val {val:.4f}  " if val is not None else ""
+    return (f"{results['method']} on {results['dataset']} @ {results['labels']} labels, seed {results['seed']}: "
+            f"{val_text}test {results['test_accuracy']:.4f}  ({results['wall_time_s']:.1f}s) -> {results['run_dir']}")
+
+
+def main(argv=None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "baseline":
+            results = api.baseline(args.method, args.dataset, args.labels, args.seed, args.out,
+                                   args.data_dir, args.epochs, args.quiet)
+        print(_summary(results))
+    except USER_ERRORS as err:
+        sys.exit(f"ganclf: error: {err}")
+    except KeyboardInterrupt:
+        sys.exit("ganclf: interrupted; finished checkpoints are kept")

@@ -1,0 +1,32 @@
+"""Atomic file writes: a reader (or a resumed run) never sees half a file."""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path, payload: bytes) -> None:
+    """Write beside path, fsync, then rename over it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path, obj) -> None:
+    write_atomic(path, (json.dumps(obj, indent=2, default=_jsonable) + "\n").encode())
+
+
+def _jsonable(value):
+    if hasattr(value, "tolist"):  # numpy and torch scalars/arrays
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")

@@ -1,0 +1,40 @@
+"""What every classifier-training method shares: seeding, tensors from a split, final test report."""
+import torch
+
+from ..data import Dataset, Split, to_float
+from ..metrics import classification_metrics
+from ..report.figures import plot_confusion, plot_curves
+from ..runs import Run, save_checkpoint
+from ..train import TrainConfig, fit, predict_logits
+
+
+def split_tensors(dataset: Dataset, split: Split) -> dict:
+    """Float images in [-1, 1] for the labelled, validation and test sets."""
+    images = to_float(dataset.train_images)
+    return {"train": (images[split.labelled], dataset.train_labels[split.labelled]),
+            "val": (images[split.validation], dataset.train_labels[split.validation]),
+            "test": (to_float(dataset.test_images), dataset.test_labels)}
+
+
+def train_classifier(model, data: dict, cfg: TrainConfig, run: Run, seed: int, quiet: bool) -> list[dict]:
+    return fit(model, data["train"], data["val"], cfg, seed=seed, log=run.log, quiet=quiet)
+
+
+def report_classifier(model, data: dict, dataset: Dataset, history: list[dict], run: Run,
+                      model_meta: dict, bf16: bool = True) -> dict:
+    """Touch the test split once; write weights, curves, confusion matrix; return the results."""
+    test_images, test_labels = data["test"]
+    predictions = predict_logits(model, test_images, bf16).argmax(1)
+    test = classification_metrics(test_labels.numpy(), predictions.numpy(), dataset.num_classes)
+    best_val = max((r["val_acc"] for r in history), default=None)
+    save_checkpoint(run.file("model.safetensors"), {"model": model.state_dict()},
+                    {**model_meta, "dataset": dataset.name, "classes": list(dataset.classes)})
+    if history:
+        plot_curves(history, run.file("curves.png"), title=run.path.name)
+    plot_confusion(test["confusion_matrix"], dataset.classes, run.file("confusion.png"),
+                   title=f"test accuracy {test['accuracy']:.4f}")
+    return {"val_accuracy": best_val, "test_accuracy": test["accuracy"], "test": test}
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)

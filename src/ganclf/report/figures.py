@@ -1,0 +1,45 @@
+"""PNG figures for a run directory (matplotlib, no display needed)."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_curves(history: list[dict], path, title: str = "") -> None:
+    """Loss and accuracy per epoch, train beside validation."""
+    epochs = [r["epoch"] for r in history]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for ax, metric in zip(axes, ("loss", "acc")):
+        for split in ("train", "val"):
+            ax.plot(epochs, [r[f"{split}_{metric}"] for r in history], marker=".", label=split)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy" if metric == "acc" else "loss")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def plot_confusion(matrix, classes, path, title: str = "") -> None:
+    matrix = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    ax.imshow(matrix, cmap="Blues")
+    ticks = np.arange(len(classes))
+    ax.set_xticks(ticks, classes, rotation=45 if max(map(len, classes)) > 2 else 0, ha="right")
+    ax.set_yticks(ticks, classes)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = matrix.max() / 2
+    for (i, j), count in np.ndenumerate(matrix):
+        if count:
+            ax.text(j, i, count, ha="center", va="center", fontsize=7,
+                    color="white" if count > threshold else "black")
+    ax.set_title(title)
+    _save(fig, path)
+
+
+def _save(fig, path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

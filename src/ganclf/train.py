@@ -1,0 +1,140 @@
+"""The one classifier training loop that every method reuses (baselines, transfer, augmentation)."""
+import copy
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, asdict
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 15
+    batch_size: int = 100
+    optimizer: str = "sgd"  # sgd | adam | adamw
+    lr: float = 0.01
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    schedule: str = "constant"  # constant | onecycle
+    label_smoothing: float = 0.0
+    min_steps: int = 0  # small label budgets: stretch epochs so training still takes this many steps
+    bf16: bool = True  # CPU bf16 autocast: ~5x faster matmuls on AVX-512 machines
+    select_best: bool = True  # keep the weights of the epoch with the best validation accuracy
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def autocast(bf16: bool, device: torch.device):
+    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+
+
+def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in params if p.requires_grad]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                               nesterov=cfg.momentum > 0)
+    if cfg.optimizer in ("adam", "adamw"):
+        cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+        return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"unknown optimizer {cfg.optimizer!r}; choose sgd, adam or adamw")
+
+
+def make_schedule(optimizer, cfg: TrainConfig, total_steps: int):
+    if cfg.schedule == "constant":
+        return None
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total_steps,
+                                                   pct_start=0.25)
+    raise ValueError(f"unknown schedule {cfg.schedule!r}; choose constant or onecycle")
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: torch.Tensor, bf16: bool = True, batch_size: int = 1000):
+    model.eval()
+    device = next(model.parameters()).device
+    outs = []
+    for start in range(0, len(images), batch_size):
+        with autocast(bf16, device):
+            batch = images[start:start + batch_size].to(device).contiguous(memory_format=torch.channels_last)
+            outs.append(model(batch).float())
+    return torch.cat(outs)
+
+
+def evaluate(model: nn.Module, images, labels, bf16: bool = True) -> dict:
+    logits = predict_logits(model, images, bf16)
+    labels = labels.to(logits.device)
+    return {"loss": F.cross_entropy(logits, labels).item(),
+            "acc": (logits.argmax(1) == labels).float().mean().item()}
+
+
+def fit(model: nn.Module, train, val, cfg: TrainConfig, seed: int = 0, log=None,
+        quiet: bool = False, epoch_offset: int = 0, desc: str = "train") -> list[dict]:
+    """Train on (images, labels) tensors, validate each epoch; returns one record per epoch.
+
+    `log` receives each record as it is made (a run directory's metrics file). With select_best the
+    model ends with the weights of its best validation epoch.
+    """
+    images, labels = train
+    device = next(model.parameters()).device
+    model.to(memory_format=torch.channels_last)  # ~1.4x faster convolutions on CPU, measured
+    generator = torch.Generator().manual_seed(seed)
+    steps_per_epoch = max(math.ceil(len(images) / cfg.batch_size), math.ceil(cfg.min_steps / cfg.epochs))
+    optimizer = make_optimizer(model.parameters(), cfg)
+    schedule = make_schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
+    best, best_state, history = -1.0, None, []
+    bar = tqdm(range(cfg.epochs), desc=desc, disable=quiet, leave=False)
+    for epoch in bar:
+        start = time.time()
+        train_loss, train_acc = _train_epoch(model, images, labels, optimizer, schedule, cfg,
+                                             steps_per_epoch, generator, device)
+        record = {"epoch": epoch_offset + epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
+                  **{f"val_{k}": v for k, v in evaluate(model, *val, cfg.bf16).items()},
+                  "epoch_time_s": round(time.time() - start, 3)}
+        history.append(record)
+        if log:
+            log(record)
+        bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{record['val_acc']:.4f}")
+        if cfg.select_best and record["val_acc"] > best:
+            best, best_state = record["val_acc"], copy.deepcopy(model.state_dict())
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generator, device):
+    model.train()
+    order = _index_stream(len(images), steps * cfg.batch_size, generator)
+    total_loss = total_correct = seen = 0
+    for step in range(steps):
+        idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
+        x = images[idx].to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        y = labels[idx].to(device, non_blocking=True)
+        with autocast(cfg.bf16, device):
+            logits = model(x)
+        loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"classifier loss became {loss.item()} at step {step}; lower the learning rate")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if schedule is not None:
+            schedule.step()
+        total_loss += loss.item() * len(y)
+        total_correct += (logits.argmax(1) == y).sum().item()
+        seen += len(y)
+    return total_loss / seen, total_correct / seen
+
+
+def _index_stream(n: int, length: int, generator) -> torch.Tensor:
+    """Concatenated random permutations of range(n), at least `length` long: every image once per pass."""
+    reps = math.ceil(length / n)
+    return torch.cat([torch.randperm(n, generator=generator) for _ in range(reps)])[:length]
