@@ -17,6 +17,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="run directory (default: runs/<command>-<split>)")
     p.add_argument("--data-dir", help="directory holding the IDX .gz files (else $GANCLF_DATA, then the cache)")
+    p.add_argument("--no-download", dest="download", action="store_false",
+                   help="fail instead of downloading a dataset that is not found locally")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -42,7 +44,7 @@ def main(argv=None) -> None:
     try:
         if args.command == "baseline":
             results = api.baseline(args.method, args.dataset, args.labels, args.seed, args.out,
-                                   args.data_dir, args.epochs, args.quiet)
+                                   args.data_dir, args.epochs, args.quiet, args.download)
         print(_summary(results))
     except USER_ERRORS as err:
         sys.exit(f"ganclf: error: {err}")

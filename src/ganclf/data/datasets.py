@@ -86,11 +86,14 @@ def cache_dir() -> Path:
 
 
 def search_dirs(info: DatasetInfo, data_dir=None) -> list[Path]:
-    """Where to look, in order: --data-dir, $GANCLF_DATA, system copies, the user cache."""
-    roots = [Path(d) for d in (data_dir, os.environ.get("GANCLF_DATA")) if d]
-    dirs = [d for root in roots for d in (root, root / info.name)]
-    dirs += [Path(d) for d in info.system_dirs]
-    return dirs + [cache_dir() / info.name]
+    """Where to look, in order: --data-dir (or its <name> subfolder), $GANCLF_DATA/<name>, system copies, cache.
+
+    Only an explicit --data-dir may hold the files directly: MNIST and Fashion-MNIST share file names.
+    """
+    dirs = [Path(data_dir) / info.name, Path(data_dir)] if data_dir else []
+    if os.environ.get("GANCLF_DATA"):
+        dirs.append(Path(os.environ["GANCLF_DATA"]) / info.name)
+    return dirs + [Path(d) for d in info.system_dirs] + [cache_dir() / info.name]
 
 
 def locate(info: DatasetInfo, data_dir=None) -> Path | None:
@@ -101,8 +104,8 @@ def locate(info: DatasetInfo, data_dir=None) -> Path | None:
 
 
 def _download_dir(info: DatasetInfo, data_dir=None) -> Path:
-    root = data_dir or os.environ.get("GANCLF_DATA")
-    return Path(root) / info.name if root else cache_dir() / info.name
+    """An explicit --data-dir receives downloads; otherwise the user cache ($GANCLF_DATA is only searched)."""
+    return Path(data_dir) / info.name if data_dir else cache_dir() / info.name
 
 
 def download(info: DatasetInfo, target: Path, mirrors=None, timeout: float = 30.0) -> Path:

@@ -1,0 +1,20 @@
+import os
+from pathlib import Path
+
+import pytest
+
+# The byte-exact MNIST copy that sits beside the repository (in a folder named mnist); tests never download.
+MNIST_DIR = Path(os.environ.get("GANCLF_TEST_MNIST", Path(__file__).resolve().parents[2] / "shared/data/mnist"))
+
+
+@pytest.fixture(autouse=True)
+def offline_data(monkeypatch, tmp_path_factory):
+    """Every test finds MNIST locally and has an empty private cache, so nothing is fetched by accident."""
+    monkeypatch.setenv("GANCLF_DATA", str(MNIST_DIR.parent))  # a root with one folder per dataset
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    from ganclf.data import load_dataset
+    return load_dataset("mnist", MNIST_DIR, download_missing=False)

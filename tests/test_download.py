@@ -1,0 +1,63 @@
+"""The download path, against HTTP servers on 127.0.0.1 only."""
+import functools
+import gzip
+import http.server
+import shutil
+import threading
+
+import pytest
+
+from conftest import MNIST_DIR
+from ganclf.data import DataError, load_dataset
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """serve(dir) -> base URL of a loopback HTTP server for that directory."""
+    servers = []
+
+    def start(directory):
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+        handler.log_message = lambda *args: None
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def test_download_falls_back_to_a_good_mirror(tmp_path, serve, monkeypatch):
+    monkeypatch.delenv("GANCLF_DATA")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    corrupt = tmp_path / "corrupt"
+    shutil.copytree(MNIST_DIR, corrupt)
+    bad = corrupt / "t10k-labels-idx1-ubyte.gz"
+    content = bytearray(gzip.decompress(bad.read_bytes()))
+    content[100] ^= 1
+    bad.write_bytes(gzip.compress(bytes(content)))
+    mirrors = (serve(empty), serve(corrupt), serve(MNIST_DIR))  # 404s, wrong content, then the real files
+
+    target = tmp_path / "data"
+    data = load_dataset("mnist", target, mirrors=mirrors)
+
+    assert data.train_images.shape == (60000, 28, 28)
+    assert sorted(p.name for p in (target / "mnist").iterdir()) == sorted(p.name for p in MNIST_DIR.glob("*.gz"))
+
+
+def test_download_fails_clearly_when_no_mirror_has_good_data(tmp_path, serve, monkeypatch):
+    monkeypatch.delenv("GANCLF_DATA")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="could not download train-images"):
+        load_dataset("mnist", tmp_path / "data", mirrors=(serve(empty),))
+    assert not any((tmp_path / "data" / "mnist").iterdir())  # nothing half-written left behind
+
+
+def test_not_found_without_download(tmp_path, monkeypatch):
+    monkeypatch.delenv("GANCLF_DATA")
+    with pytest.raises(DataError, match="not found"):
+        load_dataset("mnist", tmp_path, download_missing=False)
