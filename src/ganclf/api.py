@@ -2,6 +2,8 @@
 the command line (cli.py) is a thin layer over these."""
 from pathlib import Path
 
+import numpy as np
+
 from .data import load_dataset, make_split
 from .files import write_json
 from .runs import Run
@@ -31,3 +33,26 @@ def baseline(method: str = "cnn", dataset: str = "mnist", labels="1000", seed: i
     results = run_baseline(method, data, split, run, seed, epochs, quiet)
     return run.finish({**results, "dataset": dataset, "labels": str(labels), "n_labelled": len(split.labelled),
                        "seed": seed, "split": split.name, "run_dir": str(run.path)})
+
+
+def predict(run_dir, images, data_dir=None) -> list[dict]:
+    """Classify image files with the classifier a run directory holds: one dict per image."""
+    import torch
+    from .data import to_float
+    from .data.images import load_image
+    from .models.classifiers import build_classifier
+    from .runs import RunError, load_checkpoint
+    from .train import predict_logits
+
+    weights = Path(run_dir) / "model.safetensors"
+    if not weights.exists():
+        raise RunError(f"{run_dir} holds no classifier weights (model.safetensors); train one with a "
+                       "classifier method first")
+    state, meta = load_checkpoint(weights)
+    model = build_classifier(meta["classifier"], meta["num_classes"], **meta.get("classifier_kwargs", {}))
+    model.load_state_dict(state["model"])
+    pixels = torch.from_numpy(np.stack([load_image(p, meta["dataset"]) for p in images]))
+    probs = predict_logits(model, to_float(pixels)).softmax(1)
+    classes = meta["classes"]
+    return [{"image": str(p), "class": classes[int(pr.argmax())], "index": int(pr.argmax()),
+             "probability": round(float(pr.max()), 4)} for p, pr in zip(images, probs)]

@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="cnn", help="cnn (default), cnn-seed (seed 004's CNN) or pca-knn")
     p.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     _common(p)
+
+    p = sub.add_parser("predict", help="classify image files with a trained classifier")
+    p.add_argument("--run", required=True, help="run directory holding model.safetensors")
+    p.add_argument("images", nargs="+", help="PNG/JPEG/... files: any size, colour or grey")
     return parser
 
 
@@ -45,7 +49,10 @@ def main(argv=None) -> None:
         if args.command == "baseline":
             results = api.baseline(args.method, args.dataset, args.labels, args.seed, args.out,
                                    args.data_dir, args.epochs, args.quiet, args.download)
-        print(_summary(results))
+            print(_summary(results))
+        elif args.command == "predict":
+            for p in api.predict(args.run, args.images):
+                print(f"{p['image']}: {p['class']} (p={p['probability']:.3f})")
     except USER_ERRORS as err:
         sys.exit(f"ganclf: error: {err}")
     except KeyboardInterrupt:
