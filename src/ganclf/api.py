@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import load_dataset, make_split
+from .data import load_dataset, make_split, parse_budget
 from .files import write_json
 from .runs import Run
 
@@ -56,3 +56,18 @@ def predict(run_dir, images, data_dir=None) -> list[dict]:
     classes = meta["classes"]
     return [{"image": str(p), "class": classes[int(pr.argmax())], "index": int(pr.argmax()),
              "probability": round(float(pr.max()), 4)} for p, pr in zip(images, probs)]
+
+
+def study(preset: str = "quick", out="runs/study", dataset: str | None = None, labels=None, seeds: int | None = None,
+          methods=None, data_dir=None, quiet: bool = False) -> dict:
+    """Run every (method, budget, seed) cell of a study, resuming finished ones; write results and report.html."""
+    from .methods.study import make_study_config, report_study, run_study, summarise
+    split_list = (lambda v: tuple(x.strip() for x in v.split(",") if x.strip()) if isinstance(v, str) else v)
+    cfg = make_study_config(preset, dataset=dataset, labels=split_list(labels), seeds=seeds,
+                            methods=split_list(methods))
+    for budget in cfg.labels:
+        parse_budget(budget)  # fail before any training, not at the first cell with a bad budget
+    load_dataset(cfg.dataset, data_dir)
+    rows = run_study(cfg, out, data_dir, quiet)
+    report = report_study(cfg, preset, out, rows)
+    return {"summary": summarise(rows), "report": str(report), "out": str(out)}

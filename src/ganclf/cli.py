@@ -30,6 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     _common(p)
 
+    p = sub.add_parser("study", help="every method x label budget x seed, resumable, with report.html")
+    p.add_argument("--preset", default="quick", help="quick (minutes), seeds (the seed projects' protocols) or full")
+    p.add_argument("--dataset", help="mnist or fashion-mnist (default: the preset's)")
+    p.add_argument("--labels", help="comma-separated budgets, e.g. 100,1000,10000")
+    p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
+    p.add_argument("--methods", help="comma-separated methods")
+    p.add_argument("--out", default="runs/study", help="study directory (default: runs/study)")
+    p.add_argument("--data-dir", help="directory holding the IDX .gz files")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+
     p = sub.add_parser("predict", help="classify image files with a trained classifier")
     p.add_argument("--run", required=True, help="run directory holding model.safetensors")
     p.add_argument("images", nargs="+", help="PNG/JPEG/... files: any size, colour or grey")
@@ -50,6 +60,12 @@ def main(argv=None) -> None:
             results = api.baseline(args.method, args.dataset, args.labels, args.seed, args.out,
                                    args.data_dir, args.epochs, args.quiet, args.download)
             print(_summary(results))
+        elif args.command == "study":
+            results = api.study(args.preset, args.out, args.dataset, args.labels, args.seeds, args.methods,
+                                args.data_dir, args.quiet)
+            for s in results["summary"]:
+                print(f"{s['method']:>10} @ {s['labels']:>6} labels: {s['mean']:.4f} +- {s['std']:.4f}")
+            print(f"report: {results['report']}")
         elif args.command == "predict":
             for p in api.predict(args.run, args.images):
                 print(f"{p['image']}: {p['class']} (p={p['probability']:.3f})")

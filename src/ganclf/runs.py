@@ -31,6 +31,8 @@ class Run:
         if (self.path / "results.json").exists() and not resume:
             raise RunError(f"{self.path} already holds a finished run; choose another --out")
         self.path.mkdir(parents=True, exist_ok=True)
+        if not resume:  # an interrupted earlier attempt's lines would be mixed into this run's
+            (self.path / "metrics.jsonl").unlink(missing_ok=True)
         write_json(self.path / "config.json", config)
         self.started = time.time()
 

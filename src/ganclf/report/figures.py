@@ -43,3 +43,19 @@ def _save(fig, path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_accuracy_vs_labels(summary: list[dict], path, title: str = "") -> None:
+    """Mean test accuracy (+- std over seeds) against the number of labelled images, one line per method."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for method in dict.fromkeys(s["method"] for s in summary):
+        points = sorted((s["n_labelled"], s["mean"], s["std"]) for s in summary if s["method"] == method)
+        x, y, e = zip(*points)
+        ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label=method)
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled training images")
+    ax.set_ylabel("test accuracy")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    ax.set_title(title)
+    _save(fig, path)

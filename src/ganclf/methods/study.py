@@ -1,0 +1,133 @@
+"""A study: every (method, label budget, seed) cell, resumable, summarised in results.csv/json and report.html."""
+import csv
+import json
+import shutil
+import statistics
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from ..files import write_json
+
+# What the seed projects reported, shown beside our numbers (method, labels) -> (accuracy, source).
+SEED_REPORTED = {
+    ("cnn-seed", "10000"): (0.9597, "seed 004 CNN"),
+    ("cnn", "10000"): (0.9785, "seed 001 Keras CNN, 10k real"),
+    ("pca-knn", "1000"): (0.90, "seed 000 PCA+kNN @1k"),
+}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    dataset: str = "mnist"
+    labels: tuple = ("100", "1000", "10000")
+    seeds: int = 3
+    methods: tuple = ("cnn", "pca-knn")
+    cnn_epochs: int | None = None  # None: each preset's own
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS = {
+    "quick": StudyConfig(labels=("100", "1000"), seeds=1, cnn_epochs=5),
+    "seeds": StudyConfig(labels=("1000", "10000"), seeds=1, methods=("cnn-seed", "cnn", "pca-knn")),
+    "full": StudyConfig(),
+}
+
+
+def _baseline(method: str):
+    def run_cell(cfg: StudyConfig, labels: str, seed: int, out: Path, data_dir) -> dict:
+        from ..api import baseline
+        return baseline(method, cfg.dataset, labels, seed, out, data_dir,
+                        epochs=cfg.cnn_epochs if method == "cnn" else None, quiet=True)
+    return run_cell
+
+
+# name -> function(config, labels, seed, cell directory, data_dir) -> results dict
+METHODS = {"cnn": _baseline("cnn"), "cnn-seed": _baseline("cnn-seed"), "pca-knn": _baseline("pca-knn")}
+
+
+def make_study_config(preset: str = "quick", **overrides) -> StudyConfig:
+    if preset not in PRESETS:
+        raise ValueError(f"unknown study preset {preset!r}; choose from {', '.join(PRESETS)}")
+    cfg = replace(PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
+    unknown = [m for m in cfg.methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown method {unknown[0]!r}; choose from {', '.join(METHODS)}")
+    if cfg.seeds < 1:
+        raise ValueError("--seeds must be at least 1")
+    return cfg
+
+
+def cell_dir(out: Path, method: str, labels: str, seed: int) -> Path:
+    return out / "cells" / method / f"seed{seed}@{labels.replace('%', 'pct')}"
+
+
+def run_study(cfg: StudyConfig, out, data_dir=None, quiet: bool = False) -> list[dict]:
+    """Run every cell not finished yet; a cell whose results.json exists is read, not rerun."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "study.json", cfg.to_dict())
+    cells = [(m, lab, s) for lab in cfg.labels for s in range(cfg.seeds) for m in cfg.methods]
+    rows, start = [], time.time()
+    for i, (method, labels, seed) in enumerate(cells, 1):
+        rows.append(_run_cell(cfg, method, labels, seed, cell_dir(out, method, labels, seed), data_dir))
+        if not quiet:
+            r = rows[-1]
+            left = (time.time() - start) / i * (len(cells) - i)
+            print(f"[{i}/{len(cells)}] {method} @ {labels} labels, seed {seed}: test {r['test_accuracy']:.4f} "
+                  f"({r['wall_time_s']:.0f}s{', cached' if r['cached'] else ''}; ~{left / 60:.1f} min left)",
+                  flush=True)
+    write_results(out, rows)
+    return rows
+
+
+def study_command(cfg: StudyConfig, preset: str, out) -> str:
+    return (f"ganclf study --preset {preset} --dataset {cfg.dataset} --labels {','.join(cfg.labels)} "
+            f"--seeds {cfg.seeds} --methods {','.join(cfg.methods)} --out {out}")
+
+
+def _run_cell(cfg, method, labels, seed, out: Path, data_dir) -> dict:
+    done = out / "results.json"
+    if done.exists():
+        return _row(method, labels, seed, json.loads(done.read_text()), out, cached=True)
+    if out.exists() and not (out / "checkpoint.safetensors").exists():
+        shutil.rmtree(out)  # an interrupted cell with nothing to resume from starts over
+    return _row(method, labels, seed, METHODS[method](cfg, labels, seed, out, data_dir), out, cached=False)
+
+
+def _row(method, labels, seed, results: dict, out: Path, cached: bool) -> dict:
+    return {"method": method, "labels": labels, "seed": seed, "n_labelled": results.get("n_labelled"),
+            "val_accuracy": results.get("val_accuracy"), "test_accuracy": results["test_accuracy"],
+            "wall_time_s": results["wall_time_s"], "run_dir": str(out), "cached": cached}
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Mean and spread of test accuracy per (method, budget), in the order the cells ran."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["method"], r["labels"]), []).append(r)
+    summary = []
+    for (method, labels), cell in groups.items():
+        accs = [r["test_accuracy"] for r in cell]
+        summary.append({"method": method, "labels": labels, "n_labelled": cell[0]["n_labelled"],
+                        "mean": statistics.mean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+                        "seeds": len(accs), "wall_time_s": sum(r["wall_time_s"] for r in cell),
+                        "seed_reported": SEED_REPORTED.get((method, labels))})
+    return summary
+
+
+def write_results(out: Path, rows: list[dict]) -> None:
+    columns = ["method", "labels", "seed", "n_labelled", "val_accuracy", "test_accuracy", "wall_time_s", "run_dir"]
+    with open(out / "results.csv.tmp", "w", newline="") as f:
+        writer = csv.DictWriter(f, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    (out / "results.csv.tmp").replace(out / "results.csv")
+    write_json(out / "results.json", {"cells": rows, "summary": summarise(rows)})
+
+
+def report_study(cfg: StudyConfig, preset: str, out, rows: list[dict]) -> Path:
+    from ..report.study import write_study_report
+    return write_study_report(Path(out), cfg.to_dict(), summarise(rows), rows, study_command(cfg, preset, out))

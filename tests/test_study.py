@@ -1,0 +1,72 @@
+import csv
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganclf import study
+from ganclf.methods.study import METHODS, cell_dir
+
+TINY = dict(labels="100,200", seeds=2, methods="cnn-seed,pca-knn")
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    from conftest import MNIST_DIR
+    out = tmp_path_factory.mktemp("study")
+    return out, study("quick", out, data_dir=MNIST_DIR, quiet=True, **TINY)
+
+
+def test_study_writes_every_cell_and_a_report(finished):
+    out, results = finished
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 * 2 * 2
+    assert {(r["method"], r["labels"]) for r in rows} == {(m, b) for m in ("cnn-seed", "pca-knn") for b in ("100", "200")}
+    assert all(0.1 < float(r["test_accuracy"]) <= 1 for r in rows)
+    summary = {(s["method"], s["labels"]): s for s in results["summary"]}
+    assert summary[("pca-knn", "200")]["seeds"] == 2
+    page = (out / "report.html").read_text()
+    assert "data:image/png;base64," in page and "pca-knn" in page and "<table>" in page
+
+
+def test_rerun_reads_finished_cells_and_redoes_only_the_missing_one(finished):
+    out, first = finished
+    target = cell_dir(out, "pca-knn", "200", 1)
+    (target / "results.json").unlink()
+    again = study("quick", out, quiet=True, **TINY)
+    cells = json.loads((out / "results.json").read_text())["cells"]
+    rerun = [(c["method"], c["labels"], c["seed"]) for c in cells if not c["cached"]]
+    assert rerun == [("pca-knn", "200", 1)]
+    assert [s["mean"] for s in again["summary"]] == [s["mean"] for s in first["summary"]]  # seeded: same numbers
+
+
+@pytest.mark.parametrize("kwargs, message", [(dict(methods="cnn,gpt"), "unknown method"),
+                                             (dict(preset="huge"), "unknown study preset"),
+                                             (dict(labels="100,0"), "must be positive")])
+def test_bad_study_settings(tmp_path, kwargs, message):
+    args = {"preset": "quick", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        study(out=tmp_path, quiet=True, **args)
+
+
+def test_every_registered_method_has_a_runner():
+    assert all(callable(run) for run in METHODS.values())
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
+def test_report_renders_in_a_real_browser(finished, tmp_path):
+    out, _ = finished
+    shot = tmp_path / "report.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1100,1400", f"--screenshot={shot}",
+                    (out / "report.html").as_uri()], capture_output=True, timeout=120, check=True)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    matplotlib_blue = (np.abs(pixels - [31, 119, 180]).sum(axis=2) < 30).sum()
+    highlighted_best = (np.abs(pixels - [227, 244, 227]).sum(axis=2) < 6).sum()
+    assert matplotlib_blue > 200  # the embedded accuracy plot was decoded and drawn
+    assert highlighted_best > 500  # the comparison table is laid out with its best cells marked
