@@ -13,6 +13,9 @@ from ..files import write_atomic
 from .idx import DataError, gunzip, parse_idx, read_bytes
 
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
+# Both datasets publish the same four file names (hence one folder per dataset).
+IDX_FILES = dict(zip(ROLES, ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")))
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,7 @@ DATASETS = {
     "mnist": DatasetInfo(
         name="mnist",
         classes=tuple(str(d) for d in range(10)),
-        files=dict(zip(ROLES, ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"))),
+        files=IDX_FILES,
         sha256={
             "train-images-idx3-ubyte.gz": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
             "train-labels-idx1-ubyte.gz": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
@@ -44,8 +46,7 @@ DATASETS = {
         name="fashion-mnist",
         classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-        files=dict(zip(ROLES, ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-                               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"))),
+        files=IDX_FILES,
         sha256={
             "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
             "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
