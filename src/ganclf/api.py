@@ -40,17 +40,15 @@ def predict(run_dir, images, data_dir=None) -> list[dict]:
     import torch
     from .data import to_float
     from .data.images import load_image
-    from .models.classifiers import build_classifier
-    from .runs import RunError, load_checkpoint
+    from .methods.classify import load_classifier
+    from .runs import RunError
     from .train import predict_logits
 
     weights = Path(run_dir) / "model.safetensors"
     if not weights.exists():
         raise RunError(f"{run_dir} holds no classifier weights (model.safetensors); train one with a "
                        "classifier method first")
-    state, meta = load_checkpoint(weights)
-    model = build_classifier(meta["classifier"], meta["num_classes"], **meta.get("classifier_kwargs", {}))
-    model.load_state_dict(state["model"])
+    model, meta = load_classifier(weights)
     pixels = torch.from_numpy(np.stack([load_image(p, meta["dataset"]) for p in images]))
     probs = predict_logits(model, to_float(pixels)).softmax(1)
     classes = meta["classes"]
@@ -71,3 +69,114 @@ def study(preset: str = "quick", out="runs/study", dataset: str | None = None, l
     rows = run_study(cfg, out, data_dir, quiet)
     report = report_study(cfg, preset, out, rows)
     return {"summary": summarise(rows), "report": str(report), "out": str(out)}
+
+
+def train_gan(model: str = "dcgan", preset: str = "default", dataset: str = "mnist", labels="10000", seed: int = 0,
+              out=None, data_dir=None, epochs: int | None = None, batch_size: int | None = None,
+              loss: str | None = None, quiet: bool = False, download: bool = True, resume=None) -> dict:
+    """Train a GAN on a label budget's images; `resume` continues an interrupted run directory exactly."""
+    from .methods.gan import make_gan_config, train_gan as run_gan
+    if resume:
+        data, split, run, stored = _reopen_run(resume, "train-gan", data_dir, download)
+        model, preset, seed, dataset = stored["model"], stored["preset"], stored["seed"], stored["dataset"]
+        cfg = make_gan_config(model, preset, **{**stored["gan_config"], "epochs": epochs})
+        run.config = {**stored, "gan_config": cfg.to_dict()}
+        write_json(run.file("config.json"), run.config)
+    else:
+        cfg = make_gan_config(model, preset, epochs=epochs, batch_size=batch_size, loss=loss)
+        data, split, run = open_run("train-gan", out, dataset, labels, seed, data_dir, download,
+                                    model=model, preset=preset, gan_config=cfg.to_dict())
+    results = run_gan(model, preset, cfg, data, split, run, seed, quiet, resume=bool(resume))
+    return run.finish({**results, "dataset": dataset, "labels": run.config["labels"], "n_images": len(split.labelled),
+                       "seed": seed, "split": split.name, "run_dir": str(run.path)})
+
+
+def _reopen_run(path, command: str, data_dir, download: bool):
+    """The data, split and Run of an existing run directory, for resuming it with its stored settings."""
+    import json
+    from .runs import RunError
+    config_file = Path(path) / "config.json"
+    if not config_file.is_file():
+        raise RunError(f"{path} is not a run directory (no config.json)")
+    stored = json.loads(config_file.read_text())
+    if stored.get("command") != command:
+        raise RunError(f"{path} holds a {stored.get('command')!r} run, not {command!r}")
+    data = load_dataset(stored["dataset"], data_dir, download_missing=download)
+    split = make_split(data.train_labels.numpy(), stored["labels"], stored["seed"], stored["dataset"],
+                       data.num_classes)
+    return data, split, Run(path, stored, resume=True), stored
+
+
+def sample(run_dir, n: int = 100, label: int | None = None, seed: int = 0, out=None, npz=None) -> dict:
+    """Draw n images from a trained GAN: a grid PNG and/or an .npz of uint8 images (and labels)."""
+    from .methods.gan import load_gan, sample as draw
+    from .report.figures import save_grid
+    g, _, meta = load_gan(run_dir)
+    if n < 1:
+        raise ValueError("--n must be at least 1")
+    if label is not None:
+        if not g.conditional:
+            raise ValueError(f"{run_dir} holds an unconditional {meta['model']}; --label needs a cdcgan")
+        if not 0 <= label < meta["num_classes"]:
+            raise ValueError(f"--label must be in 0..{meta['num_classes'] - 1}")
+    images, labels = draw(g, n, label, seed)
+    if out:
+        save_grid(images, out, nrow=10)
+    if npz:
+        pixels = ((images[:, 0].numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+        arrays = {"images": pixels, **({"labels": labels.numpy()} if labels is not None else {})}
+        np.savez_compressed(npz, **arrays)
+    return {"n": n, "grid": str(out) if out else None, "npz": str(npz) if npz else None,
+            "labels": labels.tolist() if labels is not None else None}
+
+
+def transfer(gan_run, labels="10000", seed: int = 0, out=None, preset: str = "default", head: str | None = None,
+             unfreeze_after: int | None = None, frozen: bool = False, epochs: int | None = None,
+             compare: bool = True, data_dir=None, quiet: bool = False, download: bool = True) -> dict:
+    """A trained GAN's discriminator under a new class head, fine-tuned on a label budget; with `compare`,
+    the default CNN is trained on the same labels and seed beside it."""
+    from .methods.gan import load_gan
+    from .methods.transfer import make_transfer_config, run_transfer
+    _, discriminator, gan = load_gan(gan_run)
+    cfg = make_transfer_config(preset, head, unfreeze_after, epochs, frozen)
+    data, split, run = open_run("transfer", out, gan["dataset"], labels, seed, data_dir, download,
+                                gan_run=str(gan_run), preset=preset, transfer=cfg.to_dict())
+    results = run_transfer(discriminator, gan, data, split, run, cfg, seed, quiet)
+    if compare:
+        cnn = baseline("cnn", gan["dataset"], labels, seed, run.file("cnn"), data_dir, quiet=quiet, download=download)
+        results["cnn_test_accuracy"] = cnn["test_accuracy"]
+        results["gain_over_cnn"] = results["test_accuracy"] - cnn["test_accuracy"]
+    return run.finish({**results, "dataset": gan["dataset"], "labels": str(labels), "n_labelled": len(split.labelled),
+                       "seed": seed, "split": split.name, "gan_run": str(gan_run), "run_dir": str(run.path)})
+
+
+def augment(gan_run, labels="1000", seed: int = 0, out=None, mix: str = "all", synthetic: int | None = None,
+            real_fraction: float | None = None, filter: str | None = None, epochs: int | None = None,
+            data_dir=None, quiet: bool = False, download: bool = True) -> dict:
+    """Train the default CNN on real, real + generated and/or generated-only images of a conditional GAN;
+    each is validated and tested on real images only."""
+    from .methods.augment import MIXES, AugmentConfig, check_augment_config, run_augment, with_overrides
+    from .methods.gan import load_gan, sample as draw
+    g, _, gan = load_gan(gan_run)
+    if not g.conditional:
+        raise ValueError(f"{gan_run} holds an unconditional {gan['model']}; augmentation needs labelled samples "
+                         "from a cdcgan")
+    mixes = MIXES if mix == "all" else tuple(m.strip() for m in mix.split(","))
+    cfg = with_overrides(AugmentConfig(), synthetic=synthetic, real_fraction=real_fraction, filter=filter,
+                         epochs=epochs)
+    check_augment_config(cfg, mixes)
+    data, split, run = open_run("augment", out, gan["dataset"], labels, seed, data_dir, download,
+                                gan_run=str(gan_run), mixes=list(mixes), augment=cfg.to_dict())
+    results = run_augment(g, data, split, run, cfg, mixes, seed, quiet, sample_fn=draw)
+    return run.finish({**results, "dataset": gan["dataset"], "labels": str(labels), "n_labelled": len(split.labelled),
+                       "gan_labels_inside_budget": _gan_labels_inside(gan_run, split), "seed": seed,
+                       "split": split.name, "gan_run": str(gan_run), "run_dir": str(run.path)})
+
+
+def _gan_labels_inside(gan_run, split) -> bool:
+    """Whether the cGAN saw only labels this classifier may see too (else real+gen gets extra labels)."""
+    import json
+    gan_split = Path(gan_run) / "split.json"
+    if not gan_split.exists():
+        return False
+    return set(json.loads(gan_split.read_text())["labelled"]) <= set(split.labelled.tolist())

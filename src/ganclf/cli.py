@@ -11,8 +11,9 @@ from .train import TrainingDiverged
 USER_ERRORS = (DataError, BudgetError, RunError, TrainingDiverged, ValueError, FileNotFoundError)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", default="mnist", help="mnist or fashion-mnist (default: mnist)")
+def _common(p: argparse.ArgumentParser, dataset: bool = True) -> None:
+    if dataset:  # commands that start from a GAN run use the GAN's dataset
+        p.add_argument("--dataset", default="mnist", help="mnist or fashion-mnist (default: mnist)")
     p.add_argument("--labels", default="1000", help="labelled budget: a count (100), a percentage (10%%) or 'all'")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="run directory (default: runs/<command>-<split>)")
@@ -29,6 +30,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="cnn", help="cnn (default), cnn-seed (seed 004's CNN) or pca-knn")
     p.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     _common(p)
+
+    p = sub.add_parser("train-gan", help="train a GAN (gan, dcgan, cdcgan) on a label budget's images")
+    p.add_argument("--model", default="dcgan", help="gan, dcgan (default) or cdcgan (conditional)")
+    p.add_argument("--preset", default="default", help="default (ours) or seed (the seed project's networks "
+                   "and recipe)")
+    p.add_argument("--epochs", type=int, help="override the preset's number of epochs")
+    p.add_argument("--batch-size", type=int, help="override the preset's batch size")
+    p.add_argument("--loss", help="nonsaturating (default) or hinge")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint "
+                   "(its stored settings are used; --epochs may extend it)")
+    _common(p)
+
+    p = sub.add_parser("sample", help="draw images from a trained GAN")
+    p.add_argument("--run", required=True, help="GAN run directory")
+    p.add_argument("--n", type=int, default=100, help="number of images (default 100)")
+    p.add_argument("--label", type=int, help="class to draw (conditional GANs); default: balanced classes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="samples.png", help="grid PNG (default samples.png)")
+    p.add_argument("--npz", help="also write the images (uint8) and labels to this .npz")
+
+    p = sub.add_parser("transfer", help="fine-tune a trained GAN's discriminator as a classifier")
+    p.add_argument("--gan", required=True, help="GAN run directory (gan, dcgan or cdcgan)")
+    p.add_argument("--preset", default="default", help="default, seed-trial1, seed-trial2 or seed-trial3")
+    p.add_argument("--head", help="linear or mlp (dense 128 + dense K)")
+    p.add_argument("--unfreeze-after", type=int, help="epochs with the discriminator frozen before fine-tuning it")
+    p.add_argument("--frozen", action="store_true", help="never unfreeze: train the head only")
+    p.add_argument("--epochs", type=int, help="total epochs (default: the preset's)")
+    p.add_argument("--no-compare", dest="compare", action="store_false",
+                   help="skip training the CNN baseline on the same labels for comparison")
+    _common(p, dataset=False)
+
+    p = sub.add_parser("augment", help="train a classifier on real, real + generated, generated-only images")
+    p.add_argument("--gan", required=True, help="conditional GAN run directory (cdcgan)")
+    p.add_argument("--mix", default="all", help="real, real+gen, gen, or all (default: all three, compared)")
+    p.add_argument("--synthetic", type=int, help="generated images, class-balanced (default 10000)")
+    p.add_argument("--real-fraction", type=float, help="share of real images in each epoch (real ones repeated)")
+    p.add_argument("--filter", help="none (default) or classifier: keep samples a real-only CNN is confident of")
+    p.add_argument("--epochs", type=int, help="classifier epochs (default: the CNN recipe's)")
+    _common(p, dataset=False)
 
     p = sub.add_parser("study", help="every method x label budget x seed, resumable, with report.html")
     p.add_argument("--preset", default="quick", help="quick (minutes), seeds (the seed projects' protocols) or full")
@@ -60,6 +100,29 @@ def main(argv=None) -> None:
             results = api.baseline(args.method, args.dataset, args.labels, args.seed, args.out,
                                    args.data_dir, args.epochs, args.quiet, args.download)
             print(_summary(results))
+        elif args.command == "train-gan":
+            r = api.train_gan(args.model, args.preset, args.dataset, args.labels, args.seed, args.out, args.data_dir,
+                              args.epochs, args.batch_size, args.loss, args.quiet, args.download, args.resume)
+            final = r["final"]
+            print(f"{r['method']} ({r['preset']}) on {r['dataset']} @ {r['labels']}: {r['epochs']} epochs, "
+                  f"d_loss {final.get('d_loss', float('nan')):.3f} g_loss {final.get('g_loss', float('nan')):.3f} "
+                  f"({r['wall_time_s']:.1f}s) -> {r['run_dir']}")
+        elif args.command == "sample":
+            r = api.sample(args.run, args.n, args.label, args.seed, args.out, args.npz)
+            print(" ".join(f"wrote {path}" for path in (r["grid"], r["npz"]) if path))
+        elif args.command == "transfer":
+            r = api.transfer(args.gan, args.labels, args.seed, args.out, args.preset, args.head, args.unfreeze_after,
+                             args.frozen, args.epochs, args.compare, args.data_dir, args.quiet, args.download)
+            print(_summary(r))
+            if "cnn_test_accuracy" in r:
+                print(f"  CNN baseline, same labels and seed: test {r['cnn_test_accuracy']:.4f} "
+                      f"(transfer {r['gain_over_cnn']:+.4f})")
+        elif args.command == "augment":
+            r = api.augment(args.gan, args.labels, args.seed, args.out, args.mix, args.synthetic, args.real_fraction,
+                            args.filter, args.epochs, args.data_dir, args.quiet, args.download)
+            for mix, m in r["mixes"].items():
+                print(f"{mix:>9}: val {m['val_accuracy']:.4f}  test {m['test_accuracy']:.4f}")
+            print(f"-> {r['run_dir']}")
         elif args.command == "study":
             results = api.study(args.preset, args.out, args.dataset, args.labels, args.seeds, args.methods,
                                 args.data_dir, args.quiet)

@@ -11,7 +11,7 @@ import torch
 from ..data import Dataset, Split
 from ..models.classifiers import build_classifier
 from ..runs import Run
-from ..train import fit, predict_logits
+from ..train import fit, predict_logits, with_epochs
 from .baseline import CNN_PRESETS
 from .classify import report_classifier, seed_everything, split_tensors
 
@@ -26,6 +26,7 @@ class AugmentConfig:
     filter: str = "none"  # classifier: keep samples that a real-only classifier assigns to their intended class
     filter_confidence: float = 0.9
     classifier: str = "cnn"  # a CNN_PRESETS recipe, the same for every mix
+    epochs: int | None = None  # None: the recipe's
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,6 +69,7 @@ def _main_mix(mixes) -> str:
 
 def _train_mix(mix, data, train, dataset, run, cfg, seed, quiet):
     arch, kwargs, train_cfg = CNN_PRESETS[cfg.classifier]
+    train_cfg = with_epochs(train_cfg, cfg.epochs) if cfg.epochs else train_cfg
     sub = Run(run.path / mix.replace("+", "_"), {**run.config, "mix": mix})
     seed_everything(seed)
     model = build_classifier(arch, dataset.num_classes, **kwargs)

@@ -9,7 +9,7 @@ from ..metrics import classification_metrics
 from ..models.classifiers import build_classifier
 from ..report.figures import plot_confusion
 from ..runs import Run
-from ..train import TrainConfig
+from ..train import TrainConfig, with_epochs
 from .classify import report_classifier, seed_everything, split_tensors, train_classifier
 
 # name -> (architecture, its keyword arguments, training recipe)
@@ -29,7 +29,7 @@ def run_cnn(dataset: Dataset, split: Split, run: Run, preset: str = "cnn", seed:
             epochs: int | None = None, quiet: bool = False) -> dict:
     arch, kwargs, cfg = CNN_PRESETS[preset]
     if epochs:
-        cfg = TrainConfig(**{**cfg.to_dict(), "epochs": epochs})
+        cfg = with_epochs(cfg, epochs)
     seed_everything(seed)
     model = build_classifier(arch, dataset.num_classes, **kwargs)
     data = split_tensors(dataset, split)

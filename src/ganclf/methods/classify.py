@@ -4,7 +4,7 @@ import torch
 from ..data import Dataset, Split, to_float
 from ..metrics import classification_metrics
 from ..report.figures import plot_confusion, plot_curves
-from ..runs import Run, save_checkpoint
+from ..runs import Run, load_checkpoint, save_checkpoint
 from ..train import TrainConfig, fit, predict_logits
 
 
@@ -34,6 +34,23 @@ def report_classifier(model, data: dict, dataset: Dataset, history: list[dict], 
     plot_confusion(test["confusion_matrix"], dataset.classes, run.file("confusion.png"),
                    title=f"test accuracy {test['accuracy']:.4f}")
     return {"val_accuracy": best_val, "test_accuracy": test["accuracy"], "test": test}
+
+
+def load_classifier(path):
+    """(model, metadata) from a model.safetensors written by report_classifier, whatever method made it."""
+    from ..models.classifiers import build_classifier
+    from ..models.gans import build_gan
+    from ..models.transfer import TransferClassifier
+    state, meta = load_checkpoint(path)
+    if meta["classifier"] == "transfer":
+        gan, head = meta["gan"], meta["transfer"]
+        _, discriminator = build_gan(gan["model"], gan["preset"], gan["num_classes"])
+        model = TransferClassifier(discriminator, meta["num_classes"], head["head"],
+                                   activation=head["head_activation"], dropout=head["dropout"])
+    else:
+        model = build_classifier(meta["classifier"], meta["num_classes"], **meta.get("classifier_kwargs", {}))
+    model.load_state_dict(state["model"])
+    return model, meta
 
 
 def seed_everything(seed: int) -> None:

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass, replace
 from ..data import Dataset, Split
 from ..models.transfer import TransferClassifier
 from ..runs import Run
-from ..train import TrainConfig, fit
+from ..train import TrainConfig, fit, with_epochs
 from .classify import report_classifier, seed_everything, split_tensors
 
 SEED_SGD = TrainConfig(epochs=15, batch_size=100, optimizer="sgd", lr=0.01, bf16=False, select_best=False)
@@ -47,7 +47,7 @@ def make_transfer_config(preset: str = "default", head=None, unfreeze_after=None
     elif unfreeze_after is not None:
         cfg = replace(cfg, unfreeze_after=unfreeze_after)
     if epochs is not None:
-        cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
+        cfg = replace(cfg, train=with_epochs(cfg.train, epochs))
     if cfg.unfreeze_after is not None and not 0 <= cfg.unfreeze_after < cfg.train.epochs:
         raise ValueError(f"--unfreeze-after {cfg.unfreeze_after} must be below the {cfg.train.epochs} epochs")
     return cfg

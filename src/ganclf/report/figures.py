@@ -59,3 +59,34 @@ def plot_accuracy_vs_labels(summary: list[dict], path, title: str = "") -> None:
     ax.legend()
     ax.set_title(title)
     _save(fig, path)
+
+
+def save_grid(images, path, nrow: int = 10) -> None:
+    """Images (N, 1, H, W) in [-1, 1] tiled into one greyscale PNG, nrow images per row."""
+    from pathlib import Path
+    images = (np.asarray(images)[:, 0] + 1) / 2
+    n, h, w = images.shape
+    rows = -(-n // nrow)
+    grid = np.ones((rows * (h + 2) + 2, nrow * (w + 2) + 2))
+    for i, image in enumerate(images):
+        r, c = divmod(i, nrow)
+        grid[2 + r * (h + 2):2 + r * (h + 2) + h, 2 + c * (w + 2):2 + c * (w + 2) + w] = image
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    plt.imsave(path, np.kron(grid, np.ones((2, 2))), cmap="gray", vmin=0, vmax=1)
+
+
+def plot_gan_losses(history: list[dict], path, title: str = "") -> None:
+    """Discriminator and generator losses, and D's accuracy on real and generated batches, per epoch."""
+    epochs = [r["epoch"] for r in history]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for key in ("d_loss", "g_loss"):
+        axes[0].plot(epochs, [r[key] for r in history], marker=".", label=key)
+    for key in ("d_real_acc", "d_fake_acc"):
+        axes[1].plot(epochs, [r[key] for r in history], marker=".", label=key)
+    for ax, label in zip(axes, ("loss", "discriminator accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    _save(fig, path)

@@ -1,0 +1,161 @@
+"""GAN generators and discriminators for 1x28x28 images in [-1, 1]. Networks only: training is methods/gan.py.
+
+Every generator is called as g(z, y=None) and has `z_dim` and `conditional`. Every discriminator splits into
+`features(x, y=None)` (a flat vector per image, `feature_dim` wide: what transfer learning reuses) and
+`score(h, y=None)` (the real/fake logit), so the training loop can also put a class head on the features.
+"""
+import torch
+from torch import nn
+
+from .classifiers import keras_init
+
+
+class Generator(nn.Module):
+    """z (and an optional label embedding, concatenated as in seed 001) -> a dense or 1x1 stem -> conv body."""
+
+    def __init__(self, stem: nn.Module, body: nn.Module, z_dim: int, shape: tuple, num_classes: int = 0,
+                 embed_dim: int = 10):
+        super().__init__()
+        self.z_dim, self.conditional, self.shape = z_dim, num_classes > 0, shape
+        self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
+        self.stem, self.body = stem, body
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.conditional:
+            if y is None:
+                raise ValueError("a conditional generator needs labels")
+            z = torch.cat([z, self.embed(y)], 1)
+        return self.body(self.stem(z).view(len(z), *self.shape))
+
+
+class Discriminator(nn.Module):
+    """A conv/dense body -> flat features -> one real/fake logit.
+
+    Conditioning (num_classes > 0) is either 'plane' (seed 001: the label embedded as a 28x28 second input
+    channel; without a label, as when transferred to a classifier, the plane is zero) or 'projection'
+    (Miyato & Koyama 2018: logit + <embed(y), features>, so the features never depend on the label).
+    """
+
+    def __init__(self, body: nn.Module, feature_dim: int, num_classes: int = 0, conditioning: str = "projection",
+                 dropout: float = 0.0):
+        super().__init__()
+        self.body, self.feature_dim, self.conditioning = body, feature_dim, conditioning if num_classes else None
+        self.num_classes = num_classes
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(feature_dim, 1)
+        self.plane = nn.Embedding(num_classes, 28 * 28) if self.conditioning == "plane" else None
+        self.project = nn.Embedding(num_classes, feature_dim) if self.conditioning == "projection" else None
+        if self.project is not None:
+            nn.init.normal_(self.project.weight, std=0.02)
+
+    def features(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if self.plane is not None:
+            plane = self.plane(y).view(-1, 1, 28, 28) if y is not None else x.new_zeros(len(x), 1, 28, 28)
+            x = torch.cat([x, plane.to(x.dtype)], 1)
+        return self.body(x).flatten(1)
+
+    def score(self, h: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        logit = self.head(self.dropout(h)).squeeze(1)
+        if self.project is not None and y is not None:
+            logit = logit + (self.project(y) * h).sum(1)
+        return logit
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.score(self.features(x, y), y)
+
+
+def _up(c_in: int, c_out: int, kernel=4, stride=2, padding=1, output_padding=0, act=None) -> list[nn.Module]:
+    return [nn.ConvTranspose2d(c_in, c_out, kernel, stride, padding, output_padding, bias=False),
+            nn.BatchNorm2d(c_out), act or nn.ReLU(inplace=True)]
+
+
+def _down(c_in: int, c_out: int, kernel=4, stride=2, padding=1, bn=False, slope=0.2, dropout=0.0):
+    layers = [nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=not bn)]
+    layers += [nn.BatchNorm2d(c_out)] if bn else []
+    layers += [nn.LeakyReLU(slope, inplace=True)] + ([nn.Dropout(dropout)] if dropout else [])
+    return layers
+
+
+def dcgan(num_classes: int = 0, z_dim: int = 64, width: int = 64):
+    """Our default: two stride-2 4x4 up/down stages (no checkerboard), 3x cheaper than the TF tutorial's G."""
+    in_dim = z_dim + (10 if num_classes else 0)
+    g = Generator(nn.Sequential(nn.Linear(in_dim, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49),
+                                nn.ReLU(inplace=True)),
+                  nn.Sequential(*_up(2 * width, width), nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh()),
+                  z_dim, (2 * width, 7, 7), num_classes)
+    d = Discriminator(nn.Sequential(*_down(1, width), *_down(width, 2 * width)), 2 * width * 49, num_classes,
+                      "projection", dropout=0.3)
+    return g, d
+
+
+def tf_dcgan(num_classes: int = 0, z_dim: int = 100):
+    """Seeds 000/004: the TensorFlow DCGAN tutorial's networks, Keras initialisation, LeakyReLU 0.3."""
+    act = lambda: nn.LeakyReLU(0.3)  # noqa: E731
+    g = Generator(nn.Sequential(nn.Linear(z_dim, 256 * 49, bias=False), nn.BatchNorm1d(256 * 49), act()),
+                  nn.Sequential(*_up(256, 128, 5, 1, 2, act=act()), *_up(128, 64, 5, 2, 2, 1, act=act()),
+                                nn.ConvTranspose2d(64, 1, 5, 2, 2, 1, bias=False), nn.Tanh()),
+                  z_dim, (256, 7, 7))
+    d = Discriminator(nn.Sequential(*_down(1, 64, 5, 2, 2, slope=0.3, dropout=0.3),
+                                    *_down(64, 128, 5, 2, 2, slope=0.3, dropout=0.3)), 128 * 49)
+    return keras_init(g), keras_init(d)
+
+
+def gandalf_cdcgan(num_classes: int = 10, z_dim: int = 64):
+    """Seed 001's conditional DCGAN: label embedding concatenated to z; label as a second image channel in D."""
+    g = Generator(nn.Identity(),
+                  nn.Sequential(*_up(z_dim + 10, 512, 3, 1, 0), *_up(512, 256, 3, 2, 0), *_up(256, 128),
+                                nn.ConvTranspose2d(128, 1, 4, 2, 1, bias=False), nn.Tanh()),
+                  z_dim, (z_dim + 10, 1, 1), num_classes)
+    d = Discriminator(nn.Sequential(*_down(2, 64), *_down(64, 128, bn=True),
+                                    *_down(128, 256, bn=True)), 256 * 9, num_classes, "plane")
+    return normal_init(g), normal_init(d)
+
+
+def mlp_gan(num_classes: int = 0, z_dim: int = 100):
+    """A fully connected GAN (the classic PyTorch MNIST GAN)."""
+    def dense(i, o):
+        return [nn.Linear(i, o), nn.LeakyReLU(0.2, inplace=True)]
+    g = Generator(nn.Sequential(*dense(z_dim, 256), *dense(256, 512), *dense(512, 1024), nn.Linear(1024, 784),
+                                nn.Tanh()), nn.Identity(), z_dim, (1, 28, 28))
+    d = Discriminator(nn.Sequential(nn.Flatten(), *dense(784, 512), *dense(512, 256)), 256, dropout=0.3)
+    return g, d
+
+
+def keras_gan(num_classes: int = 0, z_dim: int = 100):
+    """Seed 003's Keras GAN: conv D (dropout 0.4), G dense 128x7x7 -> two 4x4 stride-2 up-convs -> 7x7 conv."""
+    act = lambda: nn.LeakyReLU(0.2)  # noqa: E731
+    g = Generator(nn.Sequential(nn.Linear(z_dim, 128 * 49), act()),
+                  nn.Sequential(nn.ConvTranspose2d(128, 128, 4, 2, 1), act(), nn.ConvTranspose2d(128, 128, 4, 2, 1),
+                                act(), nn.Conv2d(128, 1, 7, padding=3), nn.Tanh()),
+                  z_dim, (128, 7, 7))
+    d = Discriminator(nn.Sequential(*_down(1, 64, 3, 2, 1, dropout=0.4), *_down(64, 64, 3, 2, 1, dropout=0.4)),
+                      64 * 49)
+    return keras_init(g), keras_init(d)
+
+
+def normal_init(model: nn.Module) -> nn.Module:
+    """DCGAN paper initialisation N(0, 0.02), as seed 001 used."""
+    for layer in model.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
+            nn.init.normal_(layer.weight, 0.0, 0.02)
+        elif isinstance(layer, (nn.BatchNorm2d, nn.BatchNorm1d)):
+            nn.init.normal_(layer.weight, 1.0, 0.02)
+            nn.init.zeros_(layer.bias)
+    return model
+
+
+# (model, preset) -> constructor(num_classes) -> (generator, discriminator)
+GANS = {
+    ("gan", "default"): mlp_gan, ("gan", "seed"): keras_gan,
+    ("dcgan", "default"): dcgan, ("dcgan", "seed"): tf_dcgan,
+    ("cdcgan", "default"): dcgan, ("cdcgan", "seed"): gandalf_cdcgan,
+}
+CONDITIONAL = {"cdcgan"}
+
+
+def build_gan(model: str, preset: str = "default", num_classes: int = 10):
+    if (model, preset) not in GANS:
+        models = sorted({m for m, _ in GANS})
+        raise ValueError(f"unknown GAN {model!r} with preset {preset!r}; models: {', '.join(models)}; "
+                         "presets: default, seed")
+    return GANS[model, preset](num_classes if model in CONDITIONAL else 0)

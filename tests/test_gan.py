@@ -1,0 +1,191 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ganclf import api
+from ganclf.methods.gan import GANConfig, d_loss, g_loss, load_gan, sample
+from ganclf.models.gans import GANS, build_gan
+from ganclf.runs import load_checkpoint
+
+from conftest import MNIST_DIR
+
+TINY = dict(labels="200", epochs=2, batch_size=50, quiet=True)  # 4 steps an epoch: seconds, not minutes
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "ganclf", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("model, preset", sorted(GANS))
+def test_every_registered_gan_has_matching_shapes(model, preset):
+    g, d = build_gan(model, preset)
+    y = torch.arange(4) if g.conditional else None
+    images = g(torch.randn(4, g.z_dim), y)
+    assert images.shape == (4, 1, 28, 28) and images.abs().max() <= 1
+    assert d(images, y).shape == (4,)
+    assert d.features(images).shape == (4, d.feature_dim)  # no label: what transfer learning sees
+
+
+def test_conditional_generator_needs_labels():
+    g, _ = build_gan("cdcgan")
+    with pytest.raises(ValueError, match="needs labels"):
+        g(torch.randn(2, g.z_dim))
+
+
+def test_losses_match_their_formulas():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    sigmoid = torch.sigmoid
+    expected = -(torch.log(sigmoid(real)).mean() + torch.log(1 - sigmoid(fake)).mean())
+    assert torch.allclose(d_loss(real, fake, GANConfig()), expected)
+    assert torch.allclose(g_loss(fake, GANConfig()), -torch.log(sigmoid(fake)).mean())
+    hinge = GANConfig(loss="hinge")
+    assert torch.allclose(d_loss(real, fake, hinge), torch.tensor((0 + 2) / 2 + (1.5 + 0) / 2))
+    assert torch.allclose(g_loss(fake, hinge), torch.tensor(1.25))
+
+
+@pytest.fixture(scope="module")
+def dcgan_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gan") / "dcgan"
+    return out, api.train_gan("dcgan", out=out, seed=3, data_dir=MNIST_DIR, **TINY)
+
+
+@pytest.fixture(scope="module")
+def cdcgan_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gan") / "cdcgan"
+    return out, api.train_gan("cdcgan", out=out, seed=0, data_dir=MNIST_DIR, **TINY)
+
+
+def test_gan_run_writes_samples_curves_checkpoint(dcgan_run):
+    out, results = dcgan_run
+    assert {"checkpoint.safetensors", "losses.png", "samples.png", "metrics.jsonl", "results.json"} <= \
+        {p.name for p in out.iterdir()}
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png"]
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2]
+    assert all(0 <= r["d_real_acc"] <= 1 and np.isfinite(r["g_loss"]) for r in records)
+    assert results["epochs"] == 2 and results["n_images"] == 200
+
+
+def test_resume_gives_the_uninterrupted_numbers(tmp_path, dcgan_run):
+    out, _ = dcgan_run
+    api.train_gan("dcgan", out=tmp_path / "r", seed=3, **{**TINY, "epochs": 1})
+    api.train_gan(resume=tmp_path / "r", epochs=2, quiet=True)
+    resumed, meta = load_checkpoint(tmp_path / "r" / "checkpoint.safetensors")
+    straight, _ = load_checkpoint(out / "checkpoint.safetensors")
+    assert meta["epoch"] == 2
+    for name in ("g", "d", "ema"):
+        for key, value in straight[name].items():
+            assert torch.equal(value, resumed[name][key]), (name, key)
+    lines = (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+
+
+def test_sigkilled_run_resumes_from_its_last_checkpoint(tmp_path):
+    out = tmp_path / "killed"
+    args = ["train-gan", "--model", "gan", "--labels", "200", "--batch-size", "50", "--epochs", "200",
+            "--quiet", "--out", str(out)]
+    process = subprocess.Popen([sys.executable, "-m", "ganclf", *args])
+    deadline = time.time() + 120
+    while not (out / "checkpoint.json").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    _, meta = load_checkpoint(out / "checkpoint.safetensors")  # complete, whatever moment the kill came
+    result = cli("train-gan", "--resume", str(out), "--epochs", str(meta["epoch"] + 1), "--quiet")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == list(range(1, meta["epoch"] + 2))
+
+
+def test_diverging_gan_stops_and_keeps_its_last_good_checkpoint(tmp_path, monkeypatch):
+    api.train_gan("dcgan", out=tmp_path / "d", **{**TINY, "epochs": 1})
+    before, _ = load_checkpoint(tmp_path / "d" / "checkpoint.safetensors")
+    monkeypatch.setattr("ganclf.methods.gan.g_loss", lambda logit, cfg: logit.mean() * float("nan"))
+    result = None
+    with pytest.raises(Exception, match="non-finite") as err:
+        result = api.train_gan(resume=tmp_path / "d", epochs=2, quiet=True)
+    assert result is None and "TrainingDiverged" in type(err.value).__name__
+    after, meta = load_checkpoint(tmp_path / "d" / "checkpoint.safetensors")
+    assert meta["epoch"] == 1 and torch.equal(before["g"]["stem.0.weight"], after["g"]["stem.0.weight"])
+
+
+def test_sampling_is_seeded_and_class_balanced(cdcgan_run):
+    out, _ = cdcgan_run
+    g, _, meta = load_gan(out)
+    a, labels = sample(g, 50, seed=1)
+    b, _ = sample(g, 50, seed=1)
+    assert torch.equal(a, b) and np.bincount(labels.numpy()).tolist() == [5] * 10
+    sevens, labels = sample(g, 4, labels=7)
+    assert labels.tolist() == [7] * 4 and meta["model"] == "cdcgan"
+
+
+def test_sample_command_writes_grid_and_arrays(tmp_path, cdcgan_run, dcgan_run):
+    out, _ = cdcgan_run
+    result = cli("sample", "--run", str(out), "--n", "20", "--label", "3", "--out", str(tmp_path / "g.png"),
+                 "--npz", str(tmp_path / "s.npz"))
+    assert result.returncode == 0, result.stderr
+    arrays = np.load(tmp_path / "s.npz")
+    assert arrays["images"].shape == (20, 28, 28) and arrays["images"].dtype == np.uint8
+    assert arrays["labels"].tolist() == [3] * 20
+    assert Image.open(tmp_path / "g.png").size[0] > 28 * 10
+    result = cli("sample", "--run", str(dcgan_run[0]), "--label", "3")
+    assert result.returncode != 0 and "needs a cdcgan" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train-gan", "--model", "vae"], "unknown GAN"),
+    (["train-gan", "--loss", "wasserstein"], "unknown GAN loss"),
+    (["train-gan", "--resume", "/nonexistent"], "not a run directory"),
+    (["sample", "--run", "/nonexistent"], "no GAN checkpoint"),
+    (["transfer", "--gan", "/nonexistent"], "no GAN checkpoint"),
+])
+def test_gan_cli_errors_are_one_line(args, message):
+    result = cli(*args)
+    assert result.returncode != 0 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_transfer_end_to_end_and_predict(tmp_path, dcgan_run):
+    out, _ = dcgan_run
+    results = api.transfer(out, labels="100", out=tmp_path / "t", epochs=2, unfreeze_after=1, compare=False,
+                           quiet=True)
+    assert results["test_accuracy"] > 0.2 and results["transfer_config"]["unfreeze_after"] == 1
+    records = [json.loads(line) for line in (tmp_path / "t" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [1, 2]
+    digit = np.zeros((28, 28), np.uint8)
+    digit[4:24, 13:16] = 255
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    [prediction] = api.predict(tmp_path / "t", [tmp_path / "one.png"])
+    assert prediction["class"] in [str(c) for c in range(10)]
+
+
+def test_transfer_frozen_body_stays_put(tmp_path, dcgan_run):
+    out, _ = dcgan_run
+    api.transfer(out, labels="100", out=tmp_path / "t", preset="seed-trial1", epochs=1, compare=False, quiet=True)
+    trained, _ = load_checkpoint(tmp_path / "t" / "model.safetensors")
+    gan, _ = load_checkpoint(out / "checkpoint.safetensors")
+    body = {k[len("discriminator."):]: v for k, v in trained["model"].items() if k.startswith("discriminator.")}
+    assert all(torch.equal(v, gan["d"][k]) for k, v in body.items())
+
+
+def test_augment_compares_three_mixes(tmp_path, cdcgan_run):
+    out, _ = cdcgan_run
+    from ganclf.methods import augment
+    results = api.augment(out, labels="200", out=tmp_path / "a", synthetic=200, epochs=1, quiet=True)
+    assert set(results["mixes"]) == set(augment.MIXES)
+    assert results["gan_labels_inside_budget"]  # same seed, same budget: the cGAN saw only these labels
+    assert all(0 <= m["test_accuracy"] <= 1 for m in results["mixes"].values())
+    assert (tmp_path / "a" / "real_gen" / "results.json").exists()
+
+
+def test_augment_refuses_an_unconditional_gan(dcgan_run):
+    with pytest.raises(ValueError, match="needs labelled samples"):
+        api.augment(dcgan_run[0])
