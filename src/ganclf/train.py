@@ -82,7 +82,7 @@ def predict_logits(model: nn.Module, images: torch.Tensor, bf16: bool = True, ba
     for start in range(0, len(images), batch_size):
         with autocast(bf16, device):
             batch = images[start:start + batch_size].to(device).contiguous(memory_format=torch.channels_last)
-            outs.append(model(batch).float())
+            outs.append(model(batch).float().cpu())
     return torch.cat(outs)
 
 

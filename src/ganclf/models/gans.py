@@ -76,14 +76,19 @@ def _down(c_in: int, c_out: int, kernel=4, stride=2, padding=1, bn=False, slope=
     return layers
 
 
-def dcgan(num_classes: int = 0, z_dim: int = 64, width: int = 64):
-    """Our default: two stride-2 4x4 up/down stages (no checkerboard), 3x cheaper than the TF tutorial's G."""
+def dcgan(num_classes: int = 0, z_dim: int = 64, width: int = 64, d_layers: int = 3):
+    """Our default: G has two stride-2 4x4 up-convolutions (no checkerboard), 3x cheaper than the TF tutorial's;
+    D has a third stride-2 stage, which lifted transferred-D validation accuracy (98.8 vs 98.6% at 10k labels,
+    96.1 vs 95.1% at 1k) at an equal classification accuracy score for the conditional model."""
     in_dim = z_dim + (10 if num_classes else 0)
     g = Generator(nn.Sequential(nn.Linear(in_dim, 2 * width * 49, bias=False), nn.BatchNorm1d(2 * width * 49),
                                 nn.ReLU(inplace=True)),
                   nn.Sequential(*_up(2 * width, width), nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh()),
                   z_dim, (2 * width, 7, 7), num_classes)
-    d = Discriminator(nn.Sequential(*_down(1, width), *_down(width, 2 * width)), 2 * width * 49, num_classes,
+    body = [*_down(1, width), *_down(width, 2 * width)]
+    if d_layers == 3:
+        body += _down(2 * width, 4 * width, 3, 2, 1)  # 7x7 -> 4x4
+    d = Discriminator(nn.Sequential(*body), 2 * width * 49 if d_layers == 2 else 4 * width * 16, num_classes,
                       "projection", dropout=0.3)
     return g, d
 
