@@ -130,7 +130,7 @@ def fit(model: nn.Module, train, val, cfg: TrainConfig, seed: int = 0, log=None,
 
 def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generator, device):
     model.train()
-    order = _index_stream(len(images), steps * cfg.batch_size, generator)
+    order = index_stream(len(images), steps * cfg.batch_size, generator)
     total_loss = total_correct = seen = 0
     for step in range(steps):
         idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
@@ -152,7 +152,7 @@ def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generat
     return total_loss / seen, total_correct / seen
 
 
-def _index_stream(n: int, length: int, generator) -> torch.Tensor:
+def index_stream(n: int, length: int, generator) -> torch.Tensor:
     """Concatenated random permutations of range(n), at least `length` long: every image once per pass."""
     reps = math.ceil(length / n)
     return torch.cat([torch.randperm(n, generator=generator) for _ in range(reps)])[:length]
