@@ -31,13 +31,14 @@ SEED = 0
 
 
 def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs: int | None = None,
-                    max_images: int | None = None) -> nn.Module:
+                    max_images: int | None = None, device=None) -> nn.Module:
     """The dataset's feature network, from the cache or trained (and cached) now; in eval mode.
 
     Cached as <cache_dir>/<dataset>.safetensors (default cache_dir: ~/.cache/ganclf/features, $XDG_CACHE_HOME
     honoured). `epochs` (exactly that many passes) and `max_images` (a class-balanced subset) make a quicker,
     weaker network for tests; it is cached under its own name so it never replaces the real one. A cached
-    file whose recipe differs from the current one is retrained.
+    file whose recipe differs from the current one is retrained. The network is trained on and returned on
+    `device` (default CPU).
     """
     arch, kwargs, cfg = _recipe(epochs)
     split = make_split(dataset.train_labels.numpy(), max_images or "all", SEED, dataset.name, dataset.num_classes)
@@ -46,7 +47,8 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
               "train_config": cfg.to_dict(), "seed": SEED}
     name = dataset.name if epochs is None and max_images is None else f"{split.name}-{cfg.epochs}ep"
     path = Path(cache_dir or ganclf_cache_dir() / "features") / f"{name}.safetensors"
-    model = build_classifier(arch, dataset.num_classes, **kwargs)
+    seed_everything(SEED)  # the same initial weights every time the network is trained
+    model = build_classifier(arch, dataset.num_classes, **kwargs).to(device)
     state = _cached_state(path, recipe)
     if state is None:
         state, info = _train(model, dataset, split, cfg, quiet)
@@ -77,7 +79,6 @@ def _cached_state(path: Path, recipe: dict) -> dict | None:
 
 def _train(model: nn.Module, dataset: Dataset, split, cfg: TrainConfig, quiet: bool) -> tuple[dict, dict]:
     images, labels = to_float(dataset.train_images), dataset.train_labels
-    seed_everything(SEED)
     start = time.time()
     history = fit(model, (images[split.labelled], labels[split.labelled]),
                   (images[split.validation], labels[split.validation]), cfg, SEED, quiet=quiet, desc="features")
@@ -126,7 +127,7 @@ def gan_quality(images: torch.Tensor, labels: torch.Tensor | None, dataset: Data
 
 
 def classification_accuracy_score(images: torch.Tensor, labels: torch.Tensor, dataset: Dataset, seed: int = 0,
-                                  quiet: bool = True, epochs: int | None = None) -> dict:
+                                  quiet: bool = True, epochs: int | None = None, device=None) -> dict:
     """CAS (Ravuri & Vinyals 2019): the default CNN recipe trained on generated images only, its weights
     selected on the real validation split, its accuracy measured on the real test images.
 
@@ -137,10 +138,10 @@ def classification_accuracy_score(images: torch.Tensor, labels: torch.Tensor, da
     split = make_split(dataset.train_labels.numpy(), "all", SEED, dataset.name, dataset.num_classes)
     val = (to_float(dataset.train_images[split.validation]), dataset.train_labels[split.validation])
     seed_everything(seed)
-    model = build_classifier(arch, dataset.num_classes, **kwargs)
+    model = build_classifier(arch, dataset.num_classes, **kwargs).to(device)
     history = fit(model, (images.detach().cpu().float(), labels.detach().cpu().long()), val, cfg, seed,
                   quiet=quiet, desc="CAS")
-    predicted = predict_logits(model, to_float(dataset.test_images), cfg.bf16).argmax(1)
+    predicted = predict_logits(model, to_float(dataset.test_images), cfg.bf16).argmax(1).cpu()
     return {"cas": float((predicted == dataset.test_labels).float().mean()),
             "cas_val_accuracy": max(r["val_acc"] for r in history)}
 
