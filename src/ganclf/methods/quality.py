@@ -1,0 +1,151 @@
+"""GAN quality measured offline, in the features of a classifier trained on the dataset itself.
+
+Inception features (the usual FID) mean downloading weights trained on ImageNet photographs; for 28x28
+greyscale digits and clothes a domain classifier is both offline and closer to what matters here. The feature
+network is the default CNN ("cnn" recipe, width 16) trained once per dataset on every training image outside
+the fixed validation split, cached as safetensors and reloaded from then on.
+
+The real reference is the 10,000 test images: the feature network never trained on them, so real images
+score as real images from outside its training set do. Compare numbers only when they come from the same
+feature network and the same number of generated images (FID is biased by sample size; use 10,000).
+"""
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..data import Dataset, make_split, to_float
+from ..data.datasets import cache_dir as ganclf_cache_dir
+from ..models.classifiers import build_classifier
+from ..metrics import frechet_distance, precision_recall
+from ..runs import RunError, load_checkpoint, save_checkpoint
+from ..train import TrainConfig, fit, predict_logits
+from .baseline import CNN_PRESETS
+from .classify import seed_everything
+
+RECIPE = "cnn"  # CNN_PRESETS entry for both the feature network and the CAS classifier
+SEED = 0
+
+
+def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs: int | None = None,
+                    max_images: int | None = None, device=None) -> nn.Module:
+    """The dataset's feature network, from the cache or trained (and cached) now; in eval mode.
+
+    Cached as <cache_dir>/<dataset>.safetensors (default cache_dir: ~/.cache/ganclf/features, $XDG_CACHE_HOME
+    honoured). `epochs` (exactly that many passes) and `max_images` (a class-balanced subset) make a quicker,
+    weaker network for tests; it is cached under its own name so it never replaces the real one. A cached
+    file whose recipe differs from the current one is retrained. The network is trained on and returned on
+    `device` (default CPU).
+    """
+    arch, kwargs, cfg = _recipe(epochs)
+    split = make_split(dataset.train_labels.numpy(), max_images or "all", SEED, dataset.name, dataset.num_classes)
+    recipe = {"classifier": arch, "classifier_kwargs": kwargs, "num_classes": dataset.num_classes,
+              "dataset": dataset.name, "classes": list(dataset.classes), "split": split.name,
+              "train_config": cfg.to_dict(), "seed": SEED}
+    name = dataset.name if epochs is None and max_images is None else f"{split.name}-{cfg.epochs}ep"
+    path = Path(cache_dir or ganclf_cache_dir() / "features") / f"{name}.safetensors"
+    seed_everything(SEED)  # the same initial weights every time the network is trained
+    model = build_classifier(arch, dataset.num_classes, **kwargs).to(device)
+    state = _cached_state(path, recipe)
+    if state is None:
+        state, info = _train(model, dataset, split, cfg, quiet)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(path, {"model": state}, {**recipe, **info})
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def _recipe(epochs: int | None) -> tuple[str, dict, TrainConfig]:
+    arch, kwargs, cfg = CNN_PRESETS[RECIPE]
+    return arch, kwargs, (replace(cfg, epochs=epochs, min_steps=0) if epochs else cfg)
+
+
+def _cached_state(path: Path, recipe: dict) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        state, metadata = load_checkpoint(path)
+    except RunError as err:
+        warnings.warn(f"{err}; training the feature network again")
+        return None
+    if {k: metadata.get(k) for k in recipe} != recipe:
+        warnings.warn(f"{path} was trained with another recipe; training the feature network again")
+        return None
+    return state["model"]
+
+
+def _train(model: nn.Module, dataset: Dataset, split, cfg: TrainConfig, quiet: bool) -> tuple[dict, dict]:
+    images, labels = to_float(dataset.train_images), dataset.train_labels
+    start = time.time()
+    history = fit(model, (images[split.labelled], labels[split.labelled]),
+                  (images[split.validation], labels[split.validation]), cfg, SEED, quiet=quiet, desc="features")
+    return model.state_dict(), {"val_accuracy": max(r["val_acc"] for r in history),
+                                "train_time_s": round(time.time() - start, 2)}
+
+
+@torch.no_grad()
+def embed(net: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Penultimate features (the input of the final Linear) of (N, 1, 28, 28) images in [-1, 1].
+
+    float32, not the bf16 autocast of training: bf16's 3 significant digits would blur the small distances
+    that precision/recall and a near-zero FID depend on.
+    """
+    _check_images(images)
+    if not (isinstance(net, nn.Sequential) and isinstance(net[-1], nn.Linear)):
+        raise TypeError("embed needs a Sequential classifier ending in a Linear layer (the default CNN)")
+    net.eval()
+    device = next(net.parameters()).device
+    body = net[:-1]
+    return torch.cat([body(images[i:i + batch_size].to(device).float()).float().cpu()
+                      for i in range(0, len(images), batch_size)])
+
+
+def reference_features(dataset: Dataset, net: nn.Module) -> torch.Tensor:
+    """Features of the 10,000 test images: compute once, pass to gan_quality as real_reference."""
+    return embed(net, to_float(dataset.test_images))
+
+
+def gan_quality(images: torch.Tensor, labels: torch.Tensor | None, dataset: Dataset, net: nn.Module,
+                real_reference: torch.Tensor | None = None, k: int = 3) -> dict:
+    """{fid, precision, recall} of generated images against the real test images, in the net's features.
+
+    With labels (a conditional model's intended classes) also label_accuracy: how often the feature network,
+    itself a classifier, assigns each image to its intended class.
+    """
+    real = reference_features(dataset, net) if real_reference is None else real_reference
+    fake = embed(net, images)
+    precision, recall = precision_recall(real, fake, k)
+    quality = {"fid": frechet_distance(real, fake), "precision": precision, "recall": recall}
+    if labels is not None:
+        with torch.no_grad():
+            predicted = net[-1](fake.to(next(net.parameters()).device)).argmax(1).cpu()
+        quality["label_accuracy"] = float((predicted == labels.cpu()).float().mean())
+    return quality
+
+
+def classification_accuracy_score(images: torch.Tensor, labels: torch.Tensor, dataset: Dataset, seed: int = 0,
+                                  quiet: bool = True, epochs: int | None = None, device=None) -> dict:
+    """CAS (Ravuri & Vinyals 2019): the default CNN recipe trained on generated images only, its weights
+    selected on the real validation split, its accuracy measured on the real test images.
+
+    Returns {cas: test accuracy, cas_val_accuracy: best real validation accuracy}.
+    """
+    _check_images(images)
+    arch, kwargs, cfg = _recipe(epochs)
+    split = make_split(dataset.train_labels.numpy(), "all", SEED, dataset.name, dataset.num_classes)
+    val = (to_float(dataset.train_images[split.validation]), dataset.train_labels[split.validation])
+    seed_everything(seed)
+    model = build_classifier(arch, dataset.num_classes, **kwargs).to(device)
+    history = fit(model, (images.detach().cpu().float(), labels.detach().cpu().long()), val, cfg, seed,
+                  quiet=quiet, desc="CAS")
+    predicted = predict_logits(model, to_float(dataset.test_images), cfg.bf16).argmax(1).cpu()
+    return {"cas": float((predicted == dataset.test_labels).float().mean()),
+            "cas_val_accuracy": max(r["val_acc"] for r in history)}
+
+
+def _check_images(images: torch.Tensor) -> None:
+    if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"expected images of shape (N, 1, 28, 28) in [-1, 1], got {tuple(images.shape)}")

@@ -1,0 +1,138 @@
+import numpy as np
+import pytest
+import torch
+from scipy.linalg import sqrtm
+
+from ganclf.metrics import frechet_distance, precision_recall
+
+
+def _exact_gaussian(n, cov, mean, seed):
+    """Samples whose sample mean and covariance are exactly `mean` and `cov` (whitened, then coloured)."""
+    x = np.random.default_rng(seed).standard_normal((n, len(mean)))
+    x -= x.mean(0)
+    x = x @ np.linalg.inv(np.linalg.cholesky(np.cov(x.T))).T
+    return x @ np.linalg.cholesky(cov).T + mean
+
+
+def test_frechet_distance_of_identical_sets_is_zero():
+    feats = torch.randn(2000, 32, generator=torch.Generator().manual_seed(0))
+    assert frechet_distance(feats, feats) == pytest.approx(0.0, abs=1e-8)
+    assert frechet_distance(feats, feats.clone()[torch.randperm(2000)]) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_frechet_distance_of_shifted_scaled_gaussians_matches_closed_form():
+    # N(0, I) vs N(mu, 4I): |mu|^2 + tr(I + 4I - 2*2I) = |mu|^2 + d
+    d, mu = 6, np.full(6, 0.5)
+    a, b = _exact_gaussian(500, np.eye(d), np.zeros(d), 0), _exact_gaussian(700, 4 * np.eye(d), mu, 1)
+    assert frechet_distance(a, b) == pytest.approx(mu @ mu + d, rel=1e-9)
+
+
+def test_frechet_distance_with_non_commuting_covariances_matches_sqrtm():
+    rng = np.random.default_rng(2)
+    m1, m2 = rng.standard_normal((5, 5)), rng.standard_normal((5, 5))
+    s1, s2 = m1 @ m1.T + 0.1 * np.eye(5), m2 @ m2.T + 0.1 * np.eye(5)
+    mean = rng.standard_normal(5)
+    a, b = _exact_gaussian(400, s1, np.zeros(5), 3), _exact_gaussian(400, s2, mean, 4)
+    expected = mean @ mean + np.trace(s1 + s2 - 2 * sqrtm(s1 @ s2).real)
+    assert frechet_distance(torch.tensor(a, dtype=torch.float32), b) == pytest.approx(expected, rel=1e-5)
+
+
+def test_precision_recall_of_identical_and_far_apart_sets():
+    real = torch.randn(500, 16, generator=torch.Generator().manual_seed(0))
+    assert precision_recall(real, real) == (1.0, 1.0)
+    assert precision_recall(real, real + 100.0) == (0.0, 0.0)
+
+
+def test_precision_recall_separates_fidelity_from_coverage():
+    # Fakes collapsed onto a quarter of the real cloud: faithful (high precision) but not covering (low recall).
+    real = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0))
+    tail = real[real[:, 0] > 0.7]
+    collapsed = tail + 0.01 * torch.randn(tail.shape, generator=torch.Generator().manual_seed(1))
+    precision, recall = precision_recall(real, collapsed, chunk=300)
+    assert precision > 0.95 and recall < 0.5
+
+
+# --- the feature network and the metrics computed in its features (real MNIST, a quick network) ---
+
+@pytest.fixture(scope="module")
+def net(mnist, tmp_path_factory):
+    from ganclf.methods.quality import feature_network
+    return feature_network(mnist, cache_dir=tmp_path_factory.mktemp("features"), epochs=1, max_images=5000)
+
+
+@pytest.fixture(scope="module")
+def reference(mnist, net):
+    from ganclf.data import to_float
+    from ganclf.methods.quality import embed
+    return embed(net, to_float(mnist.test_images[:2000]))
+
+
+def test_real_images_score_as_real_and_noise_does_not(mnist, net, reference):
+    from ganclf.data import to_float
+    from ganclf.methods.quality import gan_quality
+    real = gan_quality(to_float(mnist.train_images[:2000]), None, mnist, net, reference)
+    noise = gan_quality(torch.rand(2000, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1,
+                        None, mnist, net, reference)
+    assert real["fid"] < 10 and noise["fid"] > 100 * real["fid"]
+    assert real["precision"] > 0.7 and real["recall"] > 0.7
+    assert noise["precision"] == 0.0 and noise["recall"] == 0.0
+
+
+def test_identical_image_sets_score_perfectly(mnist, net, reference):
+    from ganclf.data import to_float
+    from ganclf.methods.quality import gan_quality
+    quality = gan_quality(to_float(mnist.test_images[:2000]), None, mnist, net, reference)
+    assert quality == pytest.approx({"fid": 0.0, "precision": 1.0, "recall": 1.0}, abs=1e-6)
+
+
+def test_label_accuracy_checks_the_intended_classes(mnist, net, reference):
+    from ganclf.data import to_float
+    from ganclf.methods.quality import gan_quality
+    images, labels = to_float(mnist.train_images[:1000]), mnist.train_labels[:1000]
+    assert gan_quality(images, labels, mnist, net, reference)["label_accuracy"] > 0.8
+    assert gan_quality(images, (labels + 1) % 10, mnist, net, reference)["label_accuracy"] < 0.1
+
+
+def test_embed_gives_the_input_of_the_final_layer(mnist, net):
+    from ganclf.data import to_float
+    from ganclf.methods.quality import embed
+    images = to_float(mnist.test_images[:50])
+    feats = embed(net, images)
+    assert feats.shape == (50, net[-1].in_features) and feats.dtype == torch.float32
+    torch.testing.assert_close(net[-1](feats), net(images))
+    with pytest.raises(ValueError, match="1, 28, 28"):
+        embed(net, images[:, 0])
+
+
+def test_feature_network_is_cached_and_reloaded(mnist, monkeypatch):
+    import os
+    from ganclf.methods import quality
+    first = quality.feature_network(mnist, epochs=1, max_images=500)
+    path = os.path.join(os.environ["XDG_CACHE_HOME"], "ganclf", "features", "mnist.seed0@500-1ep.safetensors")
+    assert os.path.isfile(path)  # in the tests' private cache, never the user's
+    monkeypatch.setattr(quality, "fit", lambda *a, **k: pytest.fail("a cached feature network was retrained"))
+    second = quality.feature_network(mnist, epochs=1, max_images=500)
+    for a, b in zip(first.state_dict().values(), second.state_dict().values()):
+        torch.testing.assert_close(a, b)
+
+
+def test_feature_network_from_another_recipe_is_retrained(mnist, tmp_path):
+    from ganclf.methods import quality
+    from ganclf.runs import load_checkpoint, save_checkpoint
+    quality.feature_network(mnist, cache_dir=tmp_path, epochs=1, max_images=500)
+    path = tmp_path / "mnist.seed0@500-1ep.safetensors"
+    state, metadata = load_checkpoint(path)
+    save_checkpoint(path, state, {**metadata, "classifier_kwargs": {"width": 8}})
+    with pytest.warns(UserWarning, match="another recipe"):
+        quality.feature_network(mnist, cache_dir=tmp_path, epochs=1, max_images=500)
+    assert load_checkpoint(path)[1]["classifier_kwargs"] == {"width": 16}
+
+
+def test_classification_accuracy_score(mnist):
+    from ganclf.data import to_float
+    from ganclf.methods.quality import classification_accuracy_score
+    images, labels = to_float(mnist.train_images[:2000]), mnist.train_labels[:2000]
+    good = classification_accuracy_score(images, labels, mnist, epochs=2)  # a "generator" as good as the data
+    shuffled = classification_accuracy_score(images[:1000], labels[torch.randperm(1000)], mnist, epochs=1)
+    assert good["cas"] > 0.8 and shuffled["cas"] < 0.3
+    assert set(good) == {"cas", "cas_val_accuracy"}
