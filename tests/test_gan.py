@@ -189,3 +189,16 @@ def test_augment_compares_three_mixes(tmp_path, cdcgan_run):
 def test_augment_refuses_an_unconditional_gan(dcgan_run):
     with pytest.raises(ValueError, match="needs labelled samples"):
         api.augment(dcgan_run[0])
+
+
+def test_evaluate_gan_stores_quality_in_results(cdcgan_run, monkeypatch):
+    from ganclf.methods import quality as q
+    feature_network, cas = q.feature_network, q.classification_accuracy_score
+    # quicker, weaker networks than the real ones: this checks the plumbing, not the numbers
+    monkeypatch.setattr(q, "feature_network", lambda data, quiet: feature_network(data, epochs=1, max_images=1000))
+    monkeypatch.setattr(q, "classification_accuracy_score", lambda *args: cas(*args, epochs=1))
+    out, _ = cdcgan_run
+    quality = api.evaluate_gan(out, n=500, quiet=True)
+    assert quality["fid"] > 0 and 0 <= quality["precision"] <= 1 and 0 <= quality["recall"] <= 1
+    assert 0 <= quality["cas"] <= 1 and 0 <= quality["label_accuracy"] <= 1
+    assert json.loads((out / "results.json").read_text())["quality"]["n_samples"] == 500

@@ -70,3 +70,22 @@ def test_report_renders_in_a_real_browser(finished, tmp_path):
     highlighted_best = (np.abs(pixels - [227, 244, 227]).sum(axis=2) < 6).sum()
     assert matplotlib_blue > 200  # the embedded accuracy plot was decoded and drawn
     assert highlighted_best > 500  # the comparison table is laid out with its best cells marked
+
+
+def test_gan_methods_share_their_gans_and_resume_them(tmp_path):
+    from conftest import MNIST_DIR
+    settings = dict(labels="100", seeds=1, methods="transfer,augment", gan_images="200", gan_epochs=1,
+                    gan_min_steps=8, synthetic=100, cnn_epochs=1, data_dir=MNIST_DIR, quiet=True)
+    first = study("quick", tmp_path, **settings)
+    gans = sorted(p.name for p in (tmp_path / "gans").iterdir())
+    assert gans == ["cdcgan-seed0@100", "dcgan-seed0"]
+    for method in ("transfer", "augment"):
+        cell = cell_dir(tmp_path, method, "100", 0)
+        assert (cell / "samples.png").exists() and (cell / "gan_curves.png").exists()
+    # an interrupted GAN (checkpoint, no results) is resumed, not retrained, when its cell runs again
+    (tmp_path / "gans" / "dcgan-seed0" / "results.json").unlink()
+    (cell_dir(tmp_path, "transfer", "100", 0) / "results.json").unlink()
+    again = study("quick", tmp_path, **settings)
+    records = (tmp_path / "gans" / "dcgan-seed0" / "metrics.jsonl").read_text().splitlines()
+    assert len(records) == 1  # the finished epoch was not trained twice
+    assert [s["mean"] for s in again["summary"]] == [s["mean"] for s in first["summary"]]

@@ -57,12 +57,13 @@ def predict(run_dir, images, data_dir=None) -> list[dict]:
 
 
 def study(preset: str = "quick", out="runs/study", dataset: str | None = None, labels=None, seeds: int | None = None,
-          methods=None, data_dir=None, quiet: bool = False) -> dict:
-    """Run every (method, budget, seed) cell of a study, resuming finished ones; write results and report.html."""
+          methods=None, data_dir=None, quiet: bool = False, **settings) -> dict:
+    """Run every (method, budget, seed) cell of a study, resuming finished ones; write results and report.html.
+    `settings` override the preset's other fields (StudyConfig: gan_epochs, synthetic, cnn_epochs, ...)."""
     from .methods.study import make_study_config, report_study, run_study, summarise
     split_list = (lambda v: tuple(x.strip() for x in v.split(",") if x.strip()) if isinstance(v, str) else v)
     cfg = make_study_config(preset, dataset=dataset, labels=split_list(labels), seeds=seeds,
-                            methods=split_list(methods))
+                            methods=split_list(methods), **settings)
     for budget in cfg.labels:
         parse_budget(budget)  # fail before any training, not at the first cell with a bad budget
     load_dataset(cfg.dataset, data_dir)
@@ -73,7 +74,8 @@ def study(preset: str = "quick", out="runs/study", dataset: str | None = None, l
 
 def train_gan(model: str = "dcgan", preset: str = "default", dataset: str = "mnist", labels="10000", seed: int = 0,
               out=None, data_dir=None, epochs: int | None = None, batch_size: int | None = None,
-              loss: str | None = None, quiet: bool = False, download: bool = True, resume=None) -> dict:
+              loss: str | None = None, quiet: bool = False, download: bool = True, resume=None,
+              min_steps: int | None = None) -> dict:
     """Train a GAN on a label budget's images; `resume` continues an interrupted run directory exactly."""
     from .methods.gan import make_gan_config, train_gan as run_gan
     if resume:
@@ -83,7 +85,7 @@ def train_gan(model: str = "dcgan", preset: str = "default", dataset: str = "mni
         run.config = {**stored, "gan_config": cfg.to_dict()}
         write_json(run.file("config.json"), run.config)
     else:
-        cfg = make_gan_config(model, preset, epochs=epochs, batch_size=batch_size, loss=loss)
+        cfg = make_gan_config(model, preset, epochs=epochs, batch_size=batch_size, loss=loss, min_steps=min_steps)
         data, split, run = open_run("train-gan", out, dataset, labels, seed, data_dir, download,
                                     model=model, preset=preset, gan_config=cfg.to_dict())
     results = run_gan(model, preset, cfg, data, split, run, seed, quiet, resume=bool(resume))
@@ -128,6 +130,28 @@ def sample(run_dir, n: int = 100, label: int | None = None, seed: int = 0, out=N
         np.savez_compressed(npz, **arrays)
     return {"n": n, "grid": str(out) if out else None, "npz": str(npz) if npz else None,
             "labels": labels.tolist() if labels is not None else None}
+
+
+def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_dir=None, quiet: bool = False,
+                 download: bool = True) -> dict:
+    """Domain FID, precision and recall of n samples against the real test images (and, for conditional
+    GANs, label accuracy and the classification accuracy score); stored under "quality" in results.json."""
+    import json
+    from .methods.gan import load_gan, sample as draw
+    from .methods.quality import classification_accuracy_score, feature_network, gan_quality
+    g, _, meta = load_gan(run_dir)
+    if n < 2:
+        raise ValueError("--n must be at least 2")
+    data = load_dataset(meta["dataset"], data_dir, download_missing=download)
+    net = feature_network(data, quiet=quiet)
+    images, labels = draw(g, n, None, seed)
+    quality = {**gan_quality(images, labels, data, net), "n_samples": n, "seed": seed}
+    if labels is not None and cas:
+        quality.update(classification_accuracy_score(images, labels, data, seed, quiet))
+    results_file = Path(run_dir) / "results.json"
+    stored = json.loads(results_file.read_text()) if results_file.exists() else {}
+    write_json(results_file, {**stored, "quality": quality})
+    return quality
 
 
 def transfer(gan_run, labels="10000", seed: int = 0, out=None, preset: str = "default", head: str | None = None,

@@ -50,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="samples.png", help="grid PNG (default samples.png)")
     p.add_argument("--npz", help="also write the images (uint8) and labels to this .npz")
 
+    p = sub.add_parser("evaluate-gan", help="domain FID, precision/recall (and CAS for cdcgan) of a trained GAN")
+    p.add_argument("--run", required=True, help="GAN run directory")
+    p.add_argument("--n", type=int, default=10000, help="generated images to score (default 10000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-cas", dest="cas", action="store_false", help="skip the classification accuracy score")
+    p.add_argument("--data-dir", help="directory holding the IDX .gz files")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
     p = sub.add_parser("transfer", help="fine-tune a trained GAN's discriminator as a classifier")
     p.add_argument("--gan", required=True, help="GAN run directory (gan, dcgan or cdcgan)")
     p.add_argument("--preset", default="default", help="default, seed-trial1, seed-trial2 or seed-trial3")
@@ -110,6 +118,9 @@ def main(argv=None) -> None:
         elif args.command == "sample":
             r = api.sample(args.run, args.n, args.label, args.seed, args.out, args.npz)
             print(" ".join(f"wrote {path}" for path in (r["grid"], r["npz"]) if path))
+        elif args.command == "evaluate-gan":
+            q = api.evaluate_gan(args.run, args.n, args.seed, args.cas, args.data_dir, args.quiet)
+            print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in q.items()))
         elif args.command == "transfer":
             r = api.transfer(args.gan, args.labels, args.seed, args.out, args.preset, args.head, args.unfreeze_after,
                              args.frozen, args.epochs, args.compare, args.data_dir, args.quiet, args.download)
