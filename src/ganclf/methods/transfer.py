@@ -48,6 +48,8 @@ def make_transfer_config(preset: str = "default", head=None, unfreeze_after=None
         cfg = replace(cfg, unfreeze_after=unfreeze_after)
     if epochs is not None:
         cfg = replace(cfg, train=with_epochs(cfg.train, epochs))
+        if unfreeze_after is None and cfg.unfreeze_after is not None:  # the preset's head-only phase, shortened
+            cfg = replace(cfg, unfreeze_after=min(cfg.unfreeze_after, epochs - 1))
     if cfg.unfreeze_after is not None and not 0 <= cfg.unfreeze_after < cfg.train.epochs:
         raise ValueError(f"--unfreeze-after {cfg.unfreeze_after} must be below the {cfg.train.epochs} epochs")
     return cfg
