@@ -202,3 +202,14 @@ def test_evaluate_gan_stores_quality_in_results(cdcgan_run, monkeypatch):
     assert quality["fid"] > 0 and 0 <= quality["precision"] <= 1 and 0 <= quality["recall"] <= 1
     assert 0 <= quality["cas"] <= 1 and 0 <= quality["label_accuracy"] <= 1
     assert json.loads((out / "results.json").read_text())["quality"]["n_samples"] == 500
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"),
+                    reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
+def test_fashion_mnist_needs_no_code_change(tmp_path):
+    results = api.train_gan("cdcgan", dataset="fashion-mnist", labels="200", epochs=1, batch_size=50,
+                            min_steps=4, out=tmp_path / "g", quiet=True)
+    g, _, meta = load_gan(tmp_path / "g")
+    assert results["dataset"] == "fashion-mnist" and "Sneaker" in meta["classes"]
+    transferred = api.transfer(tmp_path / "g", labels="100", out=tmp_path / "t", epochs=1, compare=False, quiet=True)
+    assert transferred["dataset"] == "fashion-mnist" and 0 <= transferred["test_accuracy"] <= 1
