@@ -10,14 +10,14 @@ from .runs import Run
 
 
 def open_run(command: str, out, dataset: str, labels, seed: int, data_dir=None, download: bool = True,
-             **settings):
+             resume: bool = False, **settings):
     """Load the data, draw the seeded split, create the run directory with its config and split file."""
     data = load_dataset(dataset, data_dir, download_missing=download)
     split = make_split(data.train_labels.numpy(), labels, seed, dataset, data.num_classes)
     out = Path(out or f"runs/{command}-{split.name}")
     config = {"command": command, "dataset": dataset, "labels": str(labels), "seed": seed,
               "split": split.name, **settings}
-    run = Run(out, config)
+    run = Run(out, config, resume=resume)
     write_json(run.file("split.json"), split.to_json())
     return data, split, run
 
@@ -33,6 +33,21 @@ def baseline(method: str = "cnn", dataset: str = "mnist", labels="1000", seed: i
     results = run_baseline(method, data, split, run, seed, epochs, quiet)
     return run.finish({**results, "dataset": dataset, "labels": str(labels), "n_labelled": len(split.labelled),
                        "seed": seed, "split": split.name, "run_dir": str(run.path)})
+
+
+def ssl_gan(dataset: str = "mnist", labels="100", seed: int = 0, out=None, data_dir=None, preset: str = "mlp",
+            arch: str | None = None, epochs: int | None = None, gen_loss: str | None = None, resume: bool = False,
+            quiet: bool = False, download: bool = True) -> dict:
+    """Semi-supervised GAN (Salimans et al. 2016): D is a K+1-class classifier trained on the labelled budget and
+    every other training image (minus validation) as unlabelled. `resume` continues an interrupted run."""
+    from .methods.ssl_gan import make_config, train_ssl_gan
+    cfg = make_config(preset, arch=arch, epochs=epochs, gen_loss=gen_loss)
+    data, split, run = open_run("ssl-gan", out, dataset, labels, seed, data_dir, download, resume=resume,
+                                preset=preset, ssl_config=cfg.to_dict())
+    results = train_ssl_gan(data, split, run, cfg, seed, quiet)
+    return run.finish({**results, "dataset": dataset, "labels": str(labels), "n_labelled": len(split.labelled),
+                       "n_unlabelled": len(split.unlabelled), "seed": seed, "split": split.name,
+                       "run_dir": str(run.path)})
 
 
 def predict(run_dir, images, data_dir=None) -> list[dict]:

@@ -154,7 +154,7 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
         with autocast(cfg.bf16, device):  # reference: D's data-dependent init on 500 images (G has none)
             data_dependent_init(st.D, unl_x[torch.randperm(len(unl_x), generator=st.order)[:500]])
         st.ema.load_state_dict(st.D.state_dict())
-    steps = len(unl_x) // cfg.batch_size
+    steps = _steps_per_epoch(len(unl_x), cfg)
     fixed_z = st.G.sample_z(100, torch.Generator().manual_seed(seed))
     bar = tqdm(range(st.epoch, cfg.epochs), desc="ssl-gan", disable=quiet, leave=False)
     for epoch in bar:
@@ -182,6 +182,10 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
     best_epoch = max(st.history, key=lambda r: r["val_acc"])["epoch"]
     return {"method": "ssl-gan", "train_config": cfg.to_dict(), "best_epoch": best_epoch,
             "final_val_accuracy": st.history[-1]["val_acc"], **results}
+
+
+def _steps_per_epoch(n_unlabelled: int, cfg: SSLConfig) -> int:
+    return n_unlabelled // cfg.batch_size
 
 
 def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) -> dict:
