@@ -218,11 +218,12 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         st.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         st.opt_d.step()
-        # G step against the updated D, noise on as in the reference; real features need no gradient.
+        # G step against the updated D on freshly generated images (not the ones D just learned to reject),
+        # noise on as in the reference; the real features are a target and need no gradient.
         with autocast(cfg.bf16, device):
             with torch.no_grad():
                 _, f_real = st.D(x_real, with_features=True)
-            l_gen, f_fake = st.D(fake, with_features=True)
+            l_gen, f_fake = st.D(st.G(st.G.sample_z(cfg.batch_size)), with_features=True)
         loss_gen = feature_matching_loss(f_fake.float(), f_real.float())
         if cfg.gen_loss == "combined":
             loss_gen = loss_gen + minimax_generator_loss(l_gen.float())
