@@ -50,6 +50,11 @@ def test_generator_losses():
     assert torch.allclose(S.minimax_generator_loss(l_fake), -torch.log(d_fake).mean(), atol=1e-6)
 
 
+def test_conditional_entropy():
+    assert torch.isclose(S.conditional_entropy(torch.zeros(3, 10)), torch.tensor(math.log(10)))
+    assert S.conditional_entropy(torch.tensor([[50.0, 0, 0]])) < 1e-6
+
+
 def test_lr_schedule_constant_then_linear_to_zero():
     cfg = S.SSLConfig(decay_start=0.5)
     assert S.lr_factor(cfg, 0, 100) == 1.0 and S.lr_factor(cfg, 49, 100) == 1.0

@@ -36,6 +36,8 @@ class SSLConfig:
     adam_eps: float = 1e-8
     decay_start: float = 2 / 3  # fraction of the run after which the lr falls linearly to 0 (reference: 200/300)
     unlabelled_weight: float = 1.0
+    entropy_weight: float = 0.0  # conditional entropy of D's class prediction on unlabelled images (Bad GAN)
+    consistency_weight: float = 0.0  # squared logit difference of two noisy passes of the same image (CT-GAN)
     gen_loss: str = "feature-matching"  # or "combined": feature matching + the non-saturating minimax term
     ema: float = 0.999  # D's weight average used for evaluation (reference 0.9999 over 180k steps; ANCHORS)
     bf16: bool = True
@@ -79,6 +81,17 @@ def unsupervised_loss(logits_unl, logits_fake):
     """
     lse_unl, lse_fake = torch.logsumexp(logits_unl, 1), torch.logsumexp(logits_fake, 1)
     return 0.5 * (-lse_unl.mean() + F.softplus(lse_unl).mean() + F.softplus(lse_fake).mean())
+
+
+def conditional_entropy(logits):
+    """Mean entropy of p(y | x, real) over the K classes: low when D commits each unlabelled image to a class."""
+    log_p = logits.log_softmax(1)
+    return -(log_p.exp() * log_p).sum(1).mean()
+
+
+def consistency_loss(logits_a, logits_b):
+    """Mean squared difference between D's logits on two noisy passes of the same images (CT-GAN's term)."""
+    return (logits_a - logits_b).square().mean()
 
 
 def feature_matching_loss(features_fake, features_real):
@@ -210,11 +223,17 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         z = st.G.sample_z(cfg.batch_size)
         with autocast(cfg.bf16, device):
             fake = st.G(z)
-            # D step: one forward over labelled, unlabelled and generated images (D has no batch statistics).
-            logits = st.D(torch.cat([x_lab, x_unl, fake.detach()])).float()
-        l_lab, l_unl, l_fake = logits.split([len(x_lab), len(x_unl), len(fake)])
+            # D step: one forward over labelled, unlabelled and generated images (D has no batch statistics);
+            # with consistency, the unlabelled images twice (each pass draws its own noise).
+            twice = [x_unl] if cfg.consistency_weight else []
+            logits = st.D(torch.cat([x_lab, x_unl, *twice, fake.detach()])).float()
+        l_lab, l_unl, *l_unl2, l_fake = logits.split([len(x_lab), len(x_unl), *map(len, twice), len(fake)])
         loss_lab, loss_unl = supervised_loss(l_lab, y_lab), unsupervised_loss(l_unl, l_fake)
         loss_d = loss_lab + cfg.unlabelled_weight * loss_unl
+        if cfg.consistency_weight:
+            loss_d = loss_d + cfg.consistency_weight * consistency_loss(l_unl, l_unl2[0])
+        if cfg.entropy_weight:
+            loss_d = loss_d + cfg.entropy_weight * conditional_entropy(l_unl)
         st.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         st.opt_d.step()
