@@ -38,6 +38,7 @@ class SSLConfig:
     unlabelled_weight: float = 1.0
     entropy_weight: float = 0.0  # conditional entropy of D's class prediction on unlabelled images (Bad GAN)
     consistency_weight: float = 0.0  # squared logit difference of two noisy passes of the same image (CT-GAN)
+    gen_output: str = "sigmoid"  # G's last nonlinearity: the paper's sigmoid, or softplus (see Generator)
     gen_loss: str = "feature-matching"  # or "combined": feature matching + the non-saturating minimax term
     ema: float = 0.999  # D's weight average used for evaluation (reference 0.9999 over 180k steps; ANCHORS)
     bf16: bool = True
@@ -117,7 +118,7 @@ class _State:
     def __init__(self, cfg: SSLConfig, num_classes: int, seed: int, device=torch.device("cpu")):
         torch.manual_seed(seed)
         self.D = build_discriminator(cfg.arch, num_classes).to(device)
-        self.G = Generator().to(device)
+        self.G = Generator(output=cfg.gen_output).to(device)
         self.device = device
         self.ema = copy.deepcopy(self.D).requires_grad_(False)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr, betas=(cfg.beta1, 0.999), eps=cfg.adam_eps)
@@ -289,7 +290,7 @@ def _resume(st: _State, path, cfg: SSLConfig, run: Run) -> None:
 def _plot_samples(G, z, path) -> None:
     G.train()  # batch statistics, as in training
     with torch.no_grad():
-        images = (G(z).squeeze(1).float().cpu().numpy() + 1) / 2
+        images = ((G(z).squeeze(1).float().cpu().numpy() + 1) / 2).clip(0, 1)
     n = int(math.sqrt(len(images)))
     grid = images[:n * n].reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
     path.parent.mkdir(exist_ok=True)

@@ -117,12 +117,15 @@ class Generator(nn.Module):
     """z ~ U(0,1)^100 -> dense 500 softplus BN -> dense 500 softplus BN -> WN dense 784 sigmoid.
 
     Batch norm without a learned gain but with a learned bias, as in the reference; it always uses batch
-    statistics (the reference never ran G deterministically). Output in [-1, 1], shape (N, 1, 28, 28).
+    statistics (the reference never ran G deterministically). Output in [-1, 1] (sigmoid) or [-1, inf) (softplus),
+    shape (N, 1, 28, 28).
     """
 
-    def __init__(self, z_dim: int = 100, width: int = 500):
+    def __init__(self, z_dim: int = 100, width: int = 500, output: str = "sigmoid"):
         super().__init__()
-        self.z_dim = z_dim
+        if output not in ("sigmoid", "softplus"):
+            raise ValueError(f"unknown generator output {output!r}; choose sigmoid or softplus")
+        self.z_dim, self.output = z_dim, output
         self.fc1 = nn.Linear(z_dim, width, bias=False)
         self.fc2 = nn.Linear(width, width, bias=False)
         self.bn1 = nn.BatchNorm1d(width, affine=False, track_running_stats=False)
@@ -136,7 +139,10 @@ class Generator(nn.Module):
     def forward(self, z):
         h = F.softplus(self.bn1(self.fc1(z).float()) + self.b1)
         h = F.softplus(self.bn2(self.fc2(h).float()) + self.b2)
-        return (torch.sigmoid(self.out(h)) * 2 - 1).view(-1, 1, 28, 28)
+        # softplus instead of the paper's sigmoid: a saturated sigmoid stops G's gradient and G collapses to one
+        # image (seen here with the consistency term; also reported by the Sleepychord PyTorch port).
+        x = torch.sigmoid(self.out(h)) if self.output == "sigmoid" else F.softplus(self.out(h))
+        return (x * 2 - 1).view(-1, 1, 28, 28)
 
     def sample_z(self, n: int, generator: torch.Generator | None = None):
         device = self.fc1.weight.device
