@@ -3,7 +3,6 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from ganclf import api
 from ganclf.cli import main
@@ -156,6 +155,8 @@ def test_resume_refuses_another_configuration(tmp_path, monkeypatch):
     api.ssl_gan(labels="100", seed=0, out=tmp_path / "r", preset="tiny", quiet=True)
     (tmp_path / "r" / "results.json").unlink()
     from ganclf.runs import RunError
+    with pytest.raises(RunError, match="interrupted run"):  # a checkpoint is never resumed unasked
+        api.ssl_gan(labels="100", seed=0, out=tmp_path / "r", preset="tiny", quiet=True)
     with pytest.raises(RunError, match="another configuration"):
         api.ssl_gan(labels="100", seed=0, out=tmp_path / "r", preset="tiny", epochs=3, resume=True, quiet=True)
 

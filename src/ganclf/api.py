@@ -44,7 +44,7 @@ def ssl_gan(dataset: str = "mnist", labels="100", seed: int = 0, out=None, data_
     cfg = make_config(preset, arch=arch, epochs=epochs, gen_loss=gen_loss)
     data, split, run = open_run("ssl-gan", out, dataset, labels, seed, data_dir, download, resume=resume,
                                 preset=preset, ssl_config=cfg.to_dict())
-    results = train_ssl_gan(data, split, run, cfg, seed, quiet)
+    results = train_ssl_gan(data, split, run, cfg, seed, quiet, resume=resume)
     return run.finish({**results, "dataset": dataset, "labels": str(labels), "n_labelled": len(split.labelled),
                        "n_unlabelled": len(split.unlabelled), "seed": seed, "split": split.name,
                        "run_dir": str(run.path)})

@@ -152,8 +152,8 @@ class _State:
 
 
 def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed: int = 0,
-                  quiet: bool = False, device: str = "cpu") -> dict:
-    """Train (resuming from run/checkpoint.safetensors if there), test the best-on-validation classifier once."""
+                  quiet: bool = False, device: str = "cpu", resume: bool = False) -> dict:
+    """Train (with `resume`, from run/checkpoint.safetensors), test the best-on-validation classifier once."""
     device = torch.device(device)
     images = to_float(dataset.train_images).to(device)
     lab_x, lab_y = images[split.labelled], dataset.train_labels[split.labelled]
@@ -165,6 +165,8 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
                          "the semi-supervised GAN needs unlabelled images (use a smaller label budget)")
     st = _State(cfg, dataset.num_classes, seed, device)
     checkpoint = run.file("checkpoint.safetensors")
+    if checkpoint.exists() and not resume:
+        raise RunError(f"{run.path} holds an interrupted run; resume it (--resume) or choose another --out")
     if checkpoint.exists():
         _resume(st, checkpoint, cfg, run)
     else:
@@ -177,9 +179,10 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
     for epoch in bar:
         start = time.time()
         losses = _train_epoch(st, cfg, lab_x, lab_y, unl_x, steps)
-        val_acc = _accuracy(st.ema, val, cfg.bf16)
-        record = {"epoch": epoch + 1, **losses, "val_acc": val_acc, "val_acc_raw": _accuracy(st.D, val, cfg.bf16),
-                  "val_loss": _loss(st.ema, val, cfg.bf16), "lr": cfg.lr * lr_factor(cfg, st.step, cfg.epochs * steps),
+        val_acc, val_loss = _evaluate(st.ema, val, cfg.bf16)
+        record = {"epoch": epoch + 1, **losses, "val_acc": val_acc, "val_loss": val_loss,
+                  "val_acc_raw": _evaluate(st.D, val, cfg.bf16)[0],
+                  "lr": cfg.lr * lr_factor(cfg, st.step, cfg.epochs * steps),
                   "epoch_time_s": round(time.time() - start, 3)}
         st.epoch = epoch + 1
         st.history.append(record)
@@ -268,12 +271,9 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
     return out
 
 
-def _accuracy(model, data, bf16: bool) -> float:
-    return (predict_logits(model, data[0], bf16).argmax(1) == data[1]).float().mean().item()
-
-
-def _loss(model, data, bf16: bool) -> float:
-    return F.cross_entropy(predict_logits(model, data[0], bf16), data[1]).item()
+def _evaluate(model, data, bf16: bool) -> tuple[float, float]:
+    logits = predict_logits(model, data[0], bf16)
+    return (logits.argmax(1) == data[1]).float().mean().item(), F.cross_entropy(logits, data[1]).item()
 
 
 def _save(st: _State, path, cfg: SSLConfig, seed: int) -> None:
