@@ -35,6 +35,28 @@ def baseline(method: str = "cnn", dataset: str = "mnist", labels="1000", seed: i
                        "seed": seed, "split": split.name, "run_dir": str(run.path)})
 
 
+def ssl_gan(dataset: str = "mnist", labels="100", seed: int = 0, out=None, data_dir=None, preset: str = "mlp",
+            arch: str | None = None, epochs: int | None = None, gen_loss: str | None = None, resume=None,
+            quiet: bool = False, download: bool = True) -> dict:
+    """Semi-supervised GAN (Salimans et al. 2016): D is a K+1-class classifier trained on the labelled budget and
+    every other training image (minus validation) as unlabelled. `resume` (a run directory, or True for `out`)
+    continues an interrupted run with its stored settings."""
+    from .methods.ssl_gan import make_config, train_ssl_gan
+    if resume:
+        data, split, run, stored = _reopen_run(out if resume is True else resume, "ssl-gan", data_dir, download)
+        dataset, labels, seed, preset = stored["dataset"], stored["labels"], stored["seed"], stored["preset"]
+        saved = stored["ssl_config"]
+        cfg = make_config(preset, arch=saved["arch"], epochs=saved["epochs"], gen_loss=saved["gen_loss"])
+    else:
+        cfg = make_config(preset, arch=arch, epochs=epochs, gen_loss=gen_loss)
+        data, split, run = open_run("ssl-gan", out, dataset, labels, seed, data_dir, download,
+                                    preset=preset, ssl_config=cfg.to_dict())
+    results = train_ssl_gan(data, split, run, cfg, seed, quiet, resume=bool(resume))
+    return run.finish({**results, "dataset": dataset, "labels": str(labels), "n_labelled": len(split.labelled),
+                       "n_unlabelled": len(split.unlabelled), "seed": seed, "split": split.name,
+                       "run_dir": str(run.path)})
+
+
 def predict(run_dir, images, data_dir=None) -> list[dict]:
     """Classify image files with the classifier a run directory holds: one dict per image."""
     import torch

@@ -88,6 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="directory holding the IDX .gz files")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
 
+    p = sub.add_parser("ssl-gan", help="semi-supervised GAN: D is a K+1-class classifier (Salimans et al. 2016)")
+    p.add_argument("--arch", choices=("mlp", "conv"), help="discriminator (default: the preset's, mlp)")
+    p.add_argument("--preset", default="mlp", help="mlp (default, 18 epochs), paper (300 epochs, as the paper) or conv")
+    p.add_argument("--epochs", type=int, help="override the preset's number of epochs")
+    p.add_argument("--gen-loss", choices=("feature-matching", "combined"),
+                   help="generator loss: feature matching (default) or seed 002's feature matching + minimax")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run from its last checkpoint "
+                   "(its stored settings are used)")
+    _common(p)
+    p.set_defaults(labels="100")
+
     p = sub.add_parser("predict", help="classify image files with a trained classifier")
     p.add_argument("--run", required=True, help="run directory holding model.safetensors")
     p.add_argument("images", nargs="+", help="PNG/JPEG/... files: any size, colour or grey")
@@ -140,6 +151,10 @@ def main(argv=None) -> None:
             for s in results["summary"]:
                 print(f"{s['method']:>10} @ {s['labels']:>6} labels: {s['mean']:.4f} +- {s['std']:.4f}")
             print(f"report: {results['report']}")
+        elif args.command == "ssl-gan":
+            results = api.ssl_gan(args.dataset, args.labels, args.seed, args.out, args.data_dir, args.preset,
+                                  args.arch, args.epochs, args.gen_loss, args.resume, args.quiet, args.download)
+            print(_summary(results))
         elif args.command == "predict":
             for p in api.predict(args.run, args.images):
                 print(f"{p['image']}: {p['class']} (p={p['probability']:.3f})")

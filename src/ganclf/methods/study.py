@@ -41,8 +41,9 @@ class StudyConfig:
 
 PRESETS = {
     # Minutes on 2 CPU cores: short GANs and classifiers, so the numbers are a demonstration, not a verdict.
-    "quick": StudyConfig(labels=("100", "1000"), seeds=1, cnn_epochs=5, gan_images="10000", gan_epochs=2,
-                         gan_min_steps=300, synthetic=2000, ssl_epochs=2),
+    "quick": StudyConfig(labels=("100", "1000"), seeds=1, methods=("cnn", "pca-knn", "transfer", "augment", "ssl-gan"),
+                         cnn_epochs=5, gan_images="10000", gan_epochs=2, gan_min_steps=300, synthetic=2000,
+                         ssl_epochs=1),
     # The seed projects' budgets (10k images; seed 000's 1k), our methods beside their reported numbers.
     "seeds": StudyConfig(labels=("1000", "10000"), seeds=1, methods=("cnn-seed", "cnn", "pca-knn", "transfer",
                                                                      "augment"), gan_epochs=1, gan_min_steps=700),
@@ -97,9 +98,15 @@ def _augment(cfg: StudyConfig, labels: str, seed: int, out: Path, data_dir) -> d
     return results
 
 
+def _ssl_gan(cfg: StudyConfig, labels: str, seed: int, out: Path, data_dir) -> dict:
+    from ..api import ssl_gan
+    resume = out if (out / "checkpoint.safetensors").exists() else None
+    return ssl_gan(cfg.dataset, labels, seed, out, data_dir, epochs=cfg.ssl_epochs, resume=resume, quiet=True)
+
+
 # name -> function(config, labels, seed, cell directory, data_dir) -> results dict
 METHODS = {"cnn": _baseline("cnn"), "cnn-seed": _baseline("cnn-seed"), "pca-knn": _baseline("pca-knn"),
-           "transfer": _transfer, "augment": _augment}
+           "transfer": _transfer, "augment": _augment, "ssl-gan": _ssl_gan}
 
 
 def make_study_config(preset: str = "quick", **overrides) -> StudyConfig:
