@@ -26,8 +26,9 @@ def train_for(budget_s: float, presets=("default", "seed")) -> dict:
             out = RUNS / f"fid-dcgan-{p}"
             start = time.time()
             if epochs[p] == 0:
-                api.train_gan("dcgan", p, labels="10000", seed=0, out=out, epochs=1, data_dir=DATA, quiet=True,
-                              download=False)
+                # min_steps 0: every epoch one pass over the 10k images, so the budget is split into equal slices
+                api.train_gan("dcgan", p, labels="10000", seed=0, out=out, epochs=1, min_steps=0, data_dir=DATA,
+                              quiet=True, download=False)
             else:
                 api.train_gan(resume=out, epochs=epochs[p] + 1, data_dir=DATA, quiet=True, download=False)
             spent[p] += time.time() - start
