@@ -1,5 +1,6 @@
 """The Python API. Each function runs one command end to end and returns its results dict;
 the command line (cli.py) is a thin layer over these."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,8 @@ def study(preset: str = "quick", out="runs/study", dataset: str | None = None, l
     load_dataset(cfg.dataset, data_dir)
     rows = run_study(cfg, out, data_dir, quiet)
     report = report_study(cfg, preset, out, rows)
-    return {"summary": summarise(rows), "report": str(report), "out": str(out)}
+    elapsed = json.loads((Path(out) / "results.json").read_text())["elapsed_s"]
+    return {"summary": summarise(rows), "report": str(report), "out": str(out), "elapsed_s": elapsed}
 
 
 def train_gan(model: str = "dcgan", preset: str = "default", dataset: str = "mnist", labels="10000", seed: int = 0,
@@ -117,7 +119,6 @@ def train_gan(model: str = "dcgan", preset: str = "default", dataset: str = "mni
 
 def _reopen_run(path, command: str, data_dir, download: bool):
     """The data, split and Run of an existing run directory, for resuming it with its stored settings."""
-    import json
     from .runs import RunError
     config_file = Path(path) / "config.json"
     if not config_file.is_file():
@@ -158,7 +159,6 @@ def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_
                  download: bool = True) -> dict:
     """Domain FID, precision and recall of n samples against the real test images (and, for conditional
     GANs, label accuracy and the classification accuracy score); stored under "quality" in results.json."""
-    import json
     from .methods.gan import load_gan, sample as draw
     from .methods.quality import classification_accuracy_score, feature_network, gan_quality
     g, _, meta = load_gan(run_dir)
@@ -221,7 +221,6 @@ def augment(gan_run, labels="1000", seed: int = 0, out=None, mix: str = "all", s
 
 def _gan_labels_inside(gan_run, split) -> bool:
     """Whether the cGAN saw only labels this classifier may see too (else real+gen gets extra labels)."""
-    import json
     gan_split = Path(gan_run) / "split.json"
     if not gan_split.exists():
         return False

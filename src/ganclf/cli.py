@@ -150,7 +150,7 @@ def main(argv=None) -> None:
                                 args.data_dir, args.quiet)
             for s in results["summary"]:
                 print(f"{s['method']:>10} @ {s['labels']:>6} labels: {s['mean']:.4f} +- {s['std']:.4f}")
-            print(f"report: {results['report']}")
+            print(f"report: {results['report']}  ({results['elapsed_s'] / 60:.1f} min)")
         elif args.command == "ssl-gan":
             results = api.ssl_gan(args.dataset, args.labels, args.seed, args.out, args.data_dir, args.preset,
                                   args.arch, args.epochs, args.gen_loss, args.resume, args.quiet, args.download)
