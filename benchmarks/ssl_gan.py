@@ -2,7 +2,7 @@
 30 minutes a seed on 2 CPU cores; >= 99.3% at 10% labels.
 
 Cells: the preset at 100 labels for --seeds seeds; one longer 100-label run (--long-epochs); one 10% run
-(--pct-epochs). Runs go to runs/bench-ssl-gan/ and are resumable: a finished run is read back, an interrupted one
+(--pct-epochs); 0 leaves either out. Runs go to runs/bench-ssl-gan/ and are resumable: a finished run is read back, an interrupted one
 continues from its checkpoint. train_time_s sums the epochs' times over resumes; wall_time_s is the last call's.
 Each run uses --threads CPU threads (set OMP_NUM_THREADS to run cells in parallel processes instead).
 
@@ -44,8 +44,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "runs" / "bench-ssl-gan"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cells = [("100", seed, None) for seed in range(args.seeds)] + [("100", 0, args.long_epochs),
-                                                                    ("10%", 0, args.pct_epochs)]
+    cells = [("100", seed, None) for seed in range(args.seeds)]
+    cells += [("100", 0, args.long_epochs)] * bool(args.long_epochs) + [("10%", 0, args.pct_epochs)] * bool(args.pct_epochs)
     rows = []
     for labels, seed, epochs in cells:
         rows.append(run_cell(args, labels, seed, epochs))
