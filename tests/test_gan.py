@@ -17,7 +17,7 @@ from ganclf.runs import load_checkpoint
 
 from conftest import MNIST_DIR
 
-TINY = dict(labels="200", epochs=2, batch_size=50, quiet=True)  # 4 steps an epoch: seconds, not minutes
+TINY = dict(labels="200", epochs=2, batch_size=50, min_steps=0, quiet=True)  # 4 steps an epoch: seconds
 
 
 def cli(*args):
@@ -74,10 +74,21 @@ def test_gan_run_writes_samples_curves_checkpoint(dcgan_run):
     assert results["epochs"] == 2 and results["n_images"] == 200
 
 
-def test_resume_gives_the_uninterrupted_numbers(tmp_path, dcgan_run):
+def test_resume_gives_the_uninterrupted_numbers(tmp_path, dcgan_run, monkeypatch):
     out, _ = dcgan_run
-    api.train_gan("dcgan", out=tmp_path / "r", seed=3, **{**TINY, "epochs": 1})
-    api.train_gan(resume=tmp_path / "r", epochs=2, quiet=True)
+    from ganclf.methods import gan
+    save_grid = gan.save_grid
+
+    def interrupt_in_epoch_two(images, path, nrow):  # after epoch 2's steps, before its checkpoint
+        if "epoch_002" in str(path):
+            raise KeyboardInterrupt
+        save_grid(images, path, nrow)
+
+    monkeypatch.setattr(gan, "save_grid", interrupt_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        api.train_gan("dcgan", out=tmp_path / "r", seed=3, **TINY)
+    monkeypatch.setattr(gan, "save_grid", save_grid)
+    api.train_gan(resume=tmp_path / "r", quiet=True)
     resumed, meta = load_checkpoint(tmp_path / "r" / "checkpoint.safetensors")
     straight, _ = load_checkpoint(out / "checkpoint.safetensors")
     assert meta["epoch"] == 2

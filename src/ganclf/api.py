@@ -105,7 +105,7 @@ def train_gan(model: str = "dcgan", preset: str = "default", dataset: str = "mni
     if resume:
         data, split, run, stored = _reopen_run(resume, "train-gan", data_dir, download)
         model, preset, seed, dataset = stored["model"], stored["preset"], stored["seed"], stored["dataset"]
-        cfg = make_gan_config(model, preset, **{**stored["gan_config"], "epochs": epochs})
+        cfg = make_gan_config(model, preset, **{**stored["gan_config"], **({"epochs": epochs} if epochs else {})})
         run.config = {**stored, "gan_config": cfg.to_dict()}
         write_json(run.file("config.json"), run.config)
     else:
