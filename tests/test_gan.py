@@ -224,3 +224,22 @@ def test_fashion_mnist_needs_no_code_change(tmp_path):
     assert results["dataset"] == "fashion-mnist" and "Sneaker" in meta["classes"]
     transferred = api.transfer(tmp_path / "g", labels="100", out=tmp_path / "t", epochs=1, compare=False, quiet=True)
     assert transferred["dataset"] == "fashion-mnist" and 0 <= transferred["test_accuracy"] <= 1
+
+
+def test_interrupted_augment_reads_finished_mixes(tmp_path, cdcgan_run, monkeypatch):
+    out, _ = cdcgan_run
+    from ganclf.methods import augment
+    train_mix = augment._train_mix
+
+    def stop_after_real(mix, *args):
+        if mix != "real":
+            raise KeyboardInterrupt
+        return train_mix(mix, *args)
+
+    monkeypatch.setattr(augment, "_train_mix", stop_after_real)
+    with pytest.raises(KeyboardInterrupt):
+        api.augment(out, labels="200", out=tmp_path / "a", synthetic=100, epochs=1, quiet=True)
+    monkeypatch.setattr(augment, "_train_mix", train_mix)
+    real = json.loads((tmp_path / "a" / "real" / "results.json").read_text())
+    results = api.augment(out, labels="200", out=tmp_path / "a", synthetic=100, epochs=1, quiet=True)
+    assert results["mixes"]["real"]["test_accuracy"] == real["test_accuracy"] and "gen" in results["mixes"]

@@ -4,6 +4,7 @@ generated only, always validated and tested on real images it never saw.
 Unlike the seed, generated images are on the real images' scale ([-1, 1]), class-balanced, shuffled (the loop
 draws random batches) and sampled with the generator in eval mode.
 """
+import json
 from dataclasses import asdict, dataclass, replace
 
 import torch
@@ -13,7 +14,7 @@ from ..models.classifiers import build_classifier
 from ..runs import Run
 from ..train import fit, predict_logits, with_epochs
 from .baseline import CNN_PRESETS
-from .classify import report_classifier, seed_everything, split_tensors
+from .classify import load_classifier, report_classifier, seed_everything, split_tensors
 
 MIXES = ("real", "real+gen", "gen")
 FILTERS = ("none", "classifier")
@@ -68,9 +69,12 @@ def _main_mix(mixes) -> str:
 
 
 def _train_mix(mix, data, train, dataset, run, cfg, seed, quiet):
+    path = run.path / mix.replace("+", "_")
+    if (path / "results.json").exists():  # an interrupted augment run: finished mixes are read, not retrained
+        return load_classifier(path / "model.safetensors")[0], json.loads((path / "results.json").read_text())
     arch, kwargs, train_cfg = CNN_PRESETS[cfg.classifier]
     train_cfg = with_epochs(train_cfg, cfg.epochs) if cfg.epochs else train_cfg
-    sub = Run(run.path / mix.replace("+", "_"), {**run.config, "mix": mix})
+    sub = Run(path, {**run.config, "mix": mix})
     seed_everything(seed)
     model = build_classifier(arch, dataset.num_classes, **kwargs)
     history = fit(model, train, data["val"], train_cfg, seed, sub.log, quiet, desc=mix)
