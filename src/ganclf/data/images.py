@@ -1,6 +1,4 @@
 """User images -> the datasets' 28x28 format: grey, light-on-dark, framed like the training images."""
-from pathlib import Path
-
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 

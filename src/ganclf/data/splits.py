@@ -3,7 +3,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .idx import DataError
 
 VALIDATION_SIZE = 5000
 # The validation images are the same for every seed and budget, so every model is selected on the same images.

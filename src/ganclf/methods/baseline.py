@@ -1,6 +1,5 @@
 """Baselines: a CNN trained on the labelled images only, and PCA + k-NN."""
 import numpy as np
-import torch
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 

@@ -1,5 +1,4 @@
 """Image classifiers for 1x28x28 inputs in [-1, 1]. Networks only: training lives in train.py."""
-import torch
 from torch import nn
 
 
