@@ -90,9 +90,8 @@ def study(preset: str = "quick", out="runs/study", dataset: str | None = None, l
     for budget in cfg.labels:
         parse_budget(budget)  # fail before any training, not at the first cell with a bad budget
     load_dataset(cfg.dataset, data_dir)
-    rows = run_study(cfg, out, data_dir, quiet)
+    rows, elapsed = run_study(cfg, out, data_dir, quiet)
     report = report_study(cfg, preset, out, rows)
-    elapsed = json.loads((Path(out) / "results.json").read_text())["elapsed_s"]
     return {"summary": summarise(rows), "report": str(report), "out": str(out), "elapsed_s": elapsed}
 
 

@@ -127,8 +127,9 @@ def cell_dir(out: Path, method: str, labels: str, seed: int) -> Path:
     return out / "cells" / method / f"seed{seed}@{labels.replace('%', 'pct')}"
 
 
-def run_study(cfg: StudyConfig, out, data_dir=None, quiet: bool = False) -> list[dict]:
-    """Run every cell not finished yet; a cell whose results.json exists is read, not rerun."""
+def run_study(cfg: StudyConfig, out, data_dir=None, quiet: bool = False) -> tuple[list[dict], float]:
+    """Run every cell not finished yet; a cell whose results.json exists is read, not rerun.
+    Returns the rows and this invocation's elapsed seconds."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "study.json", cfg.to_dict())
@@ -143,8 +144,9 @@ def run_study(cfg: StudyConfig, out, data_dir=None, quiet: bool = False) -> list
             print(f"[{i}/{len(cells)}] {method} @ {labels} labels, seed {seed}: test {r['test_accuracy']:.4f} "
                   f"({time.time() - cell_start:.0f}s{', cached' if r['cached'] else ''}; ~{left / 60:.1f} min left)",
                   flush=True)
-    write_results(out, rows, elapsed_s=round(time.time() - start, 1))
-    return rows
+    elapsed_s = round(time.time() - start, 1)
+    write_results(out, rows, elapsed_s)
+    return rows, elapsed_s
 
 
 def study_command(cfg: StudyConfig, preset: str, out) -> str:
