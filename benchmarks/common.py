@@ -11,6 +11,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 DATA_ROOT = Path(os.environ.get("GANCLF_DATA", ROOT.parent / "shared" / "data"))
 RESULTS = ROOT / "benchmarks" / "results"
+RUNS = Path(os.environ.get("GANCLF_BENCH_RUNS", ROOT / "benchmarks" / "runs"))  # ignored by git
 
 
 def machine() -> dict:

@@ -8,11 +8,10 @@ import argparse
 import json
 import time
 
-from common import DATA_ROOT, ROOT, print_table, write_results
+from common import DATA_ROOT, RUNS, print_table, write_results
 
 from ganclf import api
 
-RUNS = ROOT / "benchmarks" / "runs"
 DATA = DATA_ROOT / "mnist"
 
 

@@ -33,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-gan", help="train a GAN (gan, dcgan, cdcgan) on a label budget's images")
     p.add_argument("--model", default="dcgan", help="gan, dcgan (default) or cdcgan (conditional)")
-    p.add_argument("--preset", default="default", help="default (ours) or seed (the seed project's networks "
-                   "and recipe)")
+    p.add_argument("--preset", default="default", help="default (ours), seed (the seed project's networks "
+                   "and recipe) or cnn (dcgan with a D shaped like the default CNN: the best for transfer)")
     p.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     p.add_argument("--batch-size", type=int, help="override the preset's batch size")
     p.add_argument("--loss", help="nonsaturating (default) or hinge")

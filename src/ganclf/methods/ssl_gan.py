@@ -19,7 +19,7 @@ from ..data import Dataset, Split, to_float
 from ..models.ssl_nets import Generator, build_discriminator, data_dependent_init
 from ..report.figures import _save as _save_fig, plt
 from ..runs import (Run, RunError, load_checkpoint, load_optimizer_state, optimizer_state, save_checkpoint)
-from ..train import TrainingDiverged, autocast, predict_logits
+from ..train import TrainingDiverged, autocast, default_device, predict_logits
 from .classify import report_classifier
 
 GEN_LOSSES = ("feature-matching", "combined")
@@ -152,9 +152,9 @@ class _State:
 
 
 def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed: int = 0,
-                  quiet: bool = False, device: str = "cpu", resume: bool = False) -> dict:
+                  quiet: bool = False, device: str | None = None, resume: bool = False) -> dict:
     """Train (with `resume`, from run/checkpoint.safetensors), test the best-on-validation classifier once."""
-    device = torch.device(device)
+    device = torch.device(device) if device else default_device()
     images = to_float(dataset.train_images).to(device)
     lab_x, lab_y = images[split.labelled], dataset.train_labels[split.labelled]
     unl_x = images[split.unlabelled]
@@ -219,7 +219,7 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
                            for _ in range(math.ceil(steps * cfg.labelled_batch / n_lab))])
     ema_params, params = list(st.ema.parameters()), list(st.D.parameters())
     total_steps = cfg.epochs * steps
-    sums = {"loss_lab": 0.0, "loss_unl": 0.0, "loss_gen": 0.0, "train_acc": 0.0}
+    sums = torch.zeros(4, device=device)  # loss_lab, loss_unl, loss_gen, train_acc: one host sync an epoch
     for i in range(steps):
         for opt in (st.opt_d, st.opt_g):
             for group in opt.param_groups:
@@ -260,13 +260,12 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         with torch.no_grad():
             torch._foreach_lerp_(ema_params, params, 1 - cfg.ema)
         st.step += 1
-        if not (torch.isfinite(loss_d) and torch.isfinite(loss_gen)):
-            raise TrainingDiverged(f"ssl-gan loss became non-finite at epoch {st.epoch + 1}, step {i}; "
-                                   "lower the learning rate")
-        for key, value in (("loss_lab", loss_lab), ("loss_unl", loss_unl), ("loss_gen", loss_gen)):
-            sums[key] += value.item()
-        sums["train_acc"] += (l_lab.argmax(1) == y_lab).float().mean().item()
-    out = {k: v / steps for k, v in sums.items()}
+        sums += torch.stack([loss_lab.detach(), loss_unl.detach(), loss_gen.detach(),
+                             (l_lab.argmax(1) == y_lab).float().mean()])
+    out = dict(zip(("loss_lab", "loss_unl", "loss_gen", "train_acc"), (sums / steps).tolist()))
+    if not all(map(math.isfinite, out.values())):
+        raise TrainingDiverged(f"ssl-gan loss became non-finite in epoch {st.epoch + 1}; the last good "
+                               "checkpoint is kept; lower the learning rate")
     out["train_loss"] = out["loss_lab"]
     return out
 

@@ -93,6 +93,19 @@ def dcgan(num_classes: int = 0, z_dim: int = 64, width: int = 64, d_layers: int 
     return g, d
 
 
+def cnn_dcgan(num_classes: int = 0, z_dim: int = 64, width: int = 32):
+    """The default G with a D laid out as the default CNN classifier (three stages of two 3x3 conv + BN,
+    max-pooling between, global max-pooling), LeakyReLU instead of ReLU: a discriminator meant to be
+    fine-tuned into a classifier starts from the architecture that classifies best on its own."""
+    g, _ = dcgan(num_classes, z_dim)
+    w, layers, c_in = width, [], 1
+    for stage, c_out in enumerate((w, 2 * w, 4 * w)):
+        layers += [*_down(c_in, c_out, 3, 1, 1, bn=c_in > 1), *_down(c_out, c_out, 3, 1, 1, bn=True)]
+        layers += [nn.MaxPool2d(2)] if stage < 2 else [nn.AdaptiveMaxPool2d(1)]
+        c_in = c_out
+    return g, Discriminator(nn.Sequential(*layers), 4 * w, num_classes, "projection", dropout=0.3)
+
+
 def tf_dcgan(num_classes: int = 0, z_dim: int = 100):
     """Seeds 000/004: the TensorFlow DCGAN tutorial's networks, Keras initialisation, LeakyReLU 0.3."""
     act = lambda: nn.LeakyReLU(0.3)  # noqa: E731
@@ -152,7 +165,7 @@ def normal_init(model: nn.Module) -> nn.Module:
 # (model, preset) -> constructor(num_classes) -> (generator, discriminator)
 GANS = {
     ("gan", "default"): mlp_gan, ("gan", "seed"): keras_gan,
-    ("dcgan", "default"): dcgan, ("dcgan", "seed"): tf_dcgan,
+    ("dcgan", "default"): dcgan, ("dcgan", "seed"): tf_dcgan, ("dcgan", "cnn"): cnn_dcgan,
     ("cdcgan", "default"): dcgan, ("cdcgan", "seed"): gandalf_cdcgan,
 }
 CONDITIONAL = {"cdcgan"}
@@ -162,5 +175,5 @@ def build_gan(model: str, preset: str = "default", num_classes: int = 10):
     if (model, preset) not in GANS:
         models = sorted({m for m, _ in GANS})
         raise ValueError(f"unknown GAN {model!r} with preset {preset!r}; models: {', '.join(models)}; "
-                         "presets: default, seed")
+                         "presets: default, seed, cnn (dcgan only)")
     return GANS[model, preset](num_classes if model in CONDITIONAL else 0)
