@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gan", required=True, help="conditional GAN run directory (cdcgan)")
     p.add_argument("--mix", default="all", help="real, real+gen, gen, or all (default: all three, compared)")
     p.add_argument("--synthetic", type=int, help="generated images, class-balanced (default 10000)")
-    p.add_argument("--real-fraction", type=float, help="share of real images in each epoch (real ones repeated)")
+    p.add_argument("--real-fraction", type=float, help="share of real images in each epoch, the real ones repeated "
+                   "(default 0.5; 0: simply concatenate real and generated)")
     p.add_argument("--filter", help="none (default) or classifier: keep samples a real-only CNN is confident of")
     p.add_argument("--epochs", type=int, help="classifier epochs (default: the CNN recipe's)")
     _common(p, dataset=False)
