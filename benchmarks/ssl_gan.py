@@ -6,7 +6,8 @@ Cells: the preset at 100 labels for --seeds seeds; one longer 100-label run (--l
 continues from its checkpoint. train_time_s sums the epochs' times over resumes; wall_time_s is the last call's.
 Each run uses --threads CPU threads (set OMP_NUM_THREADS to run cells in parallel processes instead).
 
-Usage: python benchmarks/ssl_gan.py [--seeds 3] [--threads 2] [--preset mlp] [--long-epochs 30] [--pct-epochs 6]
+Usage: python benchmarks/ssl_gan.py [--seeds 3] [--threads 2] [--preset mlp] [--long-epochs 30 [--long-seed S]]
+                                   [--pct-epochs 6]
 """
 import argparse
 import json
@@ -24,7 +25,8 @@ def run_cell(args, labels: str, seed: int, epochs: int | None) -> dict:
     out = Path(args.out) / name
     done = out / "results.json"
     r = json.loads(done.read_text()) if done.exists() else ssl_gan(
-        "mnist", labels, seed, out=out, data_dir=DATA_ROOT, preset=args.preset, epochs=epochs, resume=True,
+        "mnist", labels, seed, out=out, data_dir=DATA_ROOT, preset=args.preset, epochs=epochs,
+        resume=(out / "checkpoint.safetensors").exists(),
         quiet=True, download=False)
     history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     return {"cell": f"{args.preset}@{labels}" + (f" {epochs} epochs" if epochs else ""), "seed": seed,
@@ -41,11 +43,15 @@ def main() -> None:
     parser.add_argument("--preset", default="mlp")
     parser.add_argument("--long-epochs", type=int, default=30)
     parser.add_argument("--pct-epochs", type=int, default=6)
+    parser.add_argument("--long-seed", type=int, help="the seed of the longer run (default 0)")
+    parser.add_argument("--name", default="ssl_gan", help="results file name (benchmarks/results/NAME.json)")
     parser.add_argument("--out", default=str(ROOT / "runs" / "bench-ssl-gan"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cells = [("100", seed, None) for seed in range(args.seeds)]
-    cells += [("100", 0, args.long_epochs)] * bool(args.long_epochs) + [("10%", 0, args.pct_epochs)] * bool(args.pct_epochs)
+    long_seeds = [args.long_seed] if args.long_seed is not None else [0]
+    cells += [("100", seed, args.long_epochs) for seed in long_seeds if args.long_epochs]
+    cells += [("10%", 0, args.pct_epochs)] * bool(args.pct_epochs)
     rows = []
     for labels, seed, epochs in cells:
         rows.append(run_cell(args, labels, seed, epochs))
@@ -60,7 +66,7 @@ def main() -> None:
                          "seeds": len(group)}
     print()
     print_table([{"cell": k, **v} for k, v in summary.items()], ["cell", *next(iter(summary.values()))])
-    print("written to", write_results("ssl_gan", rows, summary))
+    print("written to", write_results(args.name, rows, summary))
 
 
 if __name__ == "__main__":

@@ -78,14 +78,14 @@ def test_gan_methods_share_their_gans_and_resume_them(tmp_path):
                     gan_min_steps=8, synthetic=100, cnn_epochs=1, data_dir=MNIST_DIR, quiet=True)
     first = study("quick", tmp_path, **settings)
     gans = sorted(p.name for p in (tmp_path / "gans").iterdir())
-    assert gans == ["cdcgan-seed0@100", "dcgan-seed0"]
+    assert gans == ["cdcgan-seed0@100", "dcgan-cnn-seed0"]
     for method in ("transfer", "augment"):
         cell = cell_dir(tmp_path, method, "100", 0)
         assert (cell / "samples.png").exists() and (cell / "gan_curves.png").exists()
     # an interrupted GAN (checkpoint, no results) is resumed, not retrained, when its cell runs again
-    (tmp_path / "gans" / "dcgan-seed0" / "results.json").unlink()
+    (tmp_path / "gans" / "dcgan-cnn-seed0" / "results.json").unlink()
     (cell_dir(tmp_path, "transfer", "100", 0) / "results.json").unlink()
     again = study("quick", tmp_path, **settings)
-    records = (tmp_path / "gans" / "dcgan-seed0" / "metrics.jsonl").read_text().splitlines()
+    records = (tmp_path / "gans" / "dcgan-cnn-seed0" / "metrics.jsonl").read_text().splitlines()
     assert len(records) == 1  # the finished epoch was not trained twice
     assert [s["mean"] for s in again["summary"]] == [s["mean"] for s in first["summary"]]

@@ -271,8 +271,8 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
 
 
 def _evaluate(model, data, bf16: bool) -> tuple[float, float]:
-    logits = predict_logits(model, data[0], bf16)
-    return (logits.argmax(1) == data[1]).float().mean().item(), F.cross_entropy(logits, data[1]).item()
+    logits, labels = predict_logits(model, data[0], bf16), data[1].cpu()  # logits come back on the CPU
+    return (logits.argmax(1) == labels).float().mean().item(), F.cross_entropy(logits, labels).item()
 
 
 def _save(st: _State, path, cfg: SSLConfig, seed: int) -> None:

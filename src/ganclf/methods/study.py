@@ -61,7 +61,8 @@ def _baseline(method: str):
     return run_cell
 
 
-def shared_gan(cfg: StudyConfig, model: str, labels: str, seed: int, out: Path, data_dir) -> Path:
+def shared_gan(cfg: StudyConfig, model: str, labels: str, seed: int, out: Path, data_dir,
+               preset: str = "default") -> Path:
     """A GAN trained once and reused by every cell that may use it; resumed if it was interrupted."""
     from ..api import train_gan
     if (out / "results.json").exists():
@@ -69,7 +70,7 @@ def shared_gan(cfg: StudyConfig, model: str, labels: str, seed: int, out: Path, 
     resume = out if (out / "checkpoint.safetensors").exists() else None
     if out.exists() and not resume:
         shutil.rmtree(out)
-    train_gan(model, "default", cfg.dataset, labels, seed, out, data_dir, epochs=cfg.gan_epochs,
+    train_gan(model, preset, cfg.dataset, labels, seed, out, data_dir, epochs=cfg.gan_epochs,
               min_steps=cfg.gan_min_steps, quiet=True, resume=resume)
     return out
 
@@ -83,7 +84,8 @@ def _show_gan(gan: Path, cell: Path) -> None:
 
 def _transfer(cfg: StudyConfig, labels: str, seed: int, out: Path, data_dir) -> dict:
     from ..api import transfer
-    gan = shared_gan(cfg, "dcgan", cfg.gan_images, seed, out.parents[2] / "gans" / f"dcgan-seed{seed}", data_dir)
+    gan = shared_gan(cfg, "dcgan", cfg.gan_images, seed, out.parents[2] / "gans" / f"dcgan-cnn-seed{seed}", data_dir,
+                     preset="cnn")
     results = transfer(gan, labels, seed, out, epochs=cfg.cnn_epochs, compare=False, data_dir=data_dir, quiet=True)
     _show_gan(gan, out)
     return results
