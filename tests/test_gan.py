@@ -243,3 +243,13 @@ def test_interrupted_augment_reads_finished_mixes(tmp_path, cdcgan_run, monkeypa
     real = json.loads((tmp_path / "a" / "real" / "results.json").read_text())
     results = api.augment(out, labels="200", out=tmp_path / "a", synthetic=100, epochs=1, quiet=True)
     assert results["mixes"]["real"]["test_accuracy"] == real["test_accuracy"] and "gen" in results["mixes"]
+
+
+@pytest.mark.parametrize("share, real_copies", [(0.5, 10), (0.25, 3), (0, 1), (None, 1)])
+def test_real_share_repeats_the_real_images(share, real_copies):
+    from ganclf.methods.augment import _mix_real
+    real = (torch.zeros(100, 1, 28, 28), torch.zeros(100, dtype=torch.long))
+    synthetic = (torch.ones(1000, 1, 28, 28), torch.ones(1000, dtype=torch.long))
+    images, labels = _mix_real(real, synthetic, share)
+    assert len(images) == 100 * real_copies + 1000 and int((labels == 0).sum()) == 100 * real_copies
+    assert int(images.sum()) == 1000 * 28 * 28  # the generated images, each once
