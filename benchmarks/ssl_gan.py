@@ -6,7 +6,7 @@ Cells: the preset at 100 labels for --seeds seeds; one longer 100-label run (--l
 continues from its checkpoint. train_time_s sums the epochs' times over resumes; wall_time_s is the last call's.
 Each run uses --threads CPU threads (set OMP_NUM_THREADS to run cells in parallel processes instead).
 
-Usage: python benchmarks/ssl_gan.py [--seeds 3] [--threads 2] [--preset mlp] [--long-epochs 30 [--long-seed S]]
+Usage: python benchmarks/ssl_gan.py [--seeds 3] [--threads 2] [--preset mlp] [--long-epochs 30 [--long-seeds 0,1]]
                                    [--pct-epochs 6]
 """
 import argparse
@@ -43,14 +43,13 @@ def main() -> None:
     parser.add_argument("--preset", default="mlp")
     parser.add_argument("--long-epochs", type=int, default=30)
     parser.add_argument("--pct-epochs", type=int, default=6)
-    parser.add_argument("--long-seed", type=int, help="the seed of the longer run (default 0)")
+    parser.add_argument("--long-seeds", default="0", help="seeds of the longer runs, comma-separated")
     parser.add_argument("--name", default="ssl_gan", help="results file name (benchmarks/results/NAME.json)")
     parser.add_argument("--out", default=str(ROOT / "runs" / "bench-ssl-gan"))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cells = [("100", seed, None) for seed in range(args.seeds)]
-    long_seeds = [args.long_seed] if args.long_seed is not None else [0]
-    cells += [("100", seed, args.long_epochs) for seed in long_seeds if args.long_epochs]
+    cells += [("100", int(seed), args.long_epochs) for seed in args.long_seeds.split(",") if args.long_epochs]
     cells += [("10%", 0, args.pct_epochs)] * bool(args.pct_epochs)
     rows = []
     for labels, seed, epochs in cells:
