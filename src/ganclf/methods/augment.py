@@ -23,10 +23,10 @@ FILTERS = ("none", "classifier")
 @dataclass(frozen=True)
 class AugmentConfig:
     synthetic: int = 10000  # generated images, balanced over the classes
-    # Share of real images in an epoch (the real ones repeated); None: simply concatenated. On validation
+    # Share of real images in an epoch (the real ones repeated); 0: simply concatenated. On validation
     # (benchmarks/augment.py --sweep, 3 seeds) 50% beat concatenation at 100 and 1,000 labels; at 10,000 it is
     # what concatenating 10,000 generated images gives anyway.
-    real_fraction: float | None = 0.5
+    real_fraction: float = 0.5
     filter: str = "none"  # classifier: keep samples that a real-only classifier assigns to their intended class
     filter_confidence: float = 0.9
     classifier: str = "cnn"  # a CNN_PRESETS recipe, the same for every mix
@@ -44,7 +44,7 @@ def check_augment_config(cfg: AugmentConfig, mixes) -> None:
         raise ValueError(f"unknown filter {cfg.filter!r}; choose from {', '.join(FILTERS)}")
     if cfg.synthetic < 1 and any(m != "real" for m in mixes):
         raise ValueError("--synthetic must be at least 1 for the real+gen and gen mixes")
-    if cfg.real_fraction is not None and not 0 <= cfg.real_fraction < 1:
+    if not 0 <= cfg.real_fraction < 1:
         raise ValueError("--real-fraction must be at least 0 (0: simply concatenate) and below 1")
 
 
