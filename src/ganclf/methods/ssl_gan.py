@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..data import Dataset, Split, to_float
 from ..models.ssl_nets import Generator, build_discriminator, data_dependent_init
-from ..report.figures import _save as _save_fig, plt
+from ..report.figures import plot_history, save_grid
 from ..runs import (Run, RunError, load_checkpoint, load_optimizer_state, optimizer_state, save_checkpoint)
 from ..train import TrainingDiverged, autocast, default_device, predict_logits
 from .classify import report_classifier
@@ -295,28 +295,9 @@ def _resume(st: _State, path, cfg: SSLConfig, run: Run) -> None:
 def _plot_samples(G, z, path) -> None:
     G.train()  # batch statistics, as in training
     with torch.no_grad():
-        images = ((G(z).squeeze(1).float().cpu().numpy() + 1) / 2).clip(0, 1)
-    n = int(math.sqrt(len(images)))
-    grid = images[:n * n].reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
-    path.parent.mkdir(exist_ok=True)
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
-    ax.axis("off")
-    ax.set_title(path.stem)
-    _save_fig(fig, path)
+        save_grid(G(z).float().cpu().clamp(-1, 1), path, nrow=10)
 
 
 def _plot_losses(history: list[dict], path) -> None:
-    epochs = [r["epoch"] for r in history]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for key in ("loss_lab", "loss_unl", "loss_gen"):
-        axes[0].plot(epochs, [r[key] for r in history], marker=".", label=key)
-    axes[0].set_yscale("log")
-    for key in ("val_acc", "val_acc_raw"):
-        axes[1].plot(epochs, [r[key] for r in history], marker=".", label=key)
-    for ax in axes:
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    _save_fig(fig, path)
-
+    plot_history(history, path, {"loss": ("loss_lab", "loss_unl", "loss_gen"), "accuracy": ("val_acc", "val_acc_raw")},
+                 log_scale=("loss",))

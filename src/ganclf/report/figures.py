@@ -77,13 +77,19 @@ def save_grid(images, path, nrow: int = 10) -> None:
 
 def plot_gan_losses(history: list[dict], path, title: str = "") -> None:
     """Discriminator and generator losses, and D's accuracy on real and generated batches, per epoch."""
+    plot_history(history, path, {"loss": ("d_loss", "g_loss"), "discriminator accuracy": ("d_real_acc", "d_fake_acc")},
+                 title)
+
+
+def plot_history(history: list[dict], path, panels: dict, title: str = "", log_scale=()) -> None:
+    """Per-epoch metrics side by side: panels maps a y-axis label to the history keys drawn on it; the panels
+    named in log_scale get a logarithmic y axis."""
     epochs = [r["epoch"] for r in history]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for key in ("d_loss", "g_loss"):
-        axes[0].plot(epochs, [r[key] for r in history], marker=".", label=key)
-    for key in ("d_real_acc", "d_fake_acc"):
-        axes[1].plot(epochs, [r[key] for r in history], marker=".", label=key)
-    for ax, label in zip(axes, ("loss", "discriminator accuracy")):
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.2))
+    for ax, (label, keys) in zip(axes, panels.items()):
+        for key in keys:
+            ax.plot(epochs, [r[key] for r in history], marker=".", label=key)
+        ax.set_yscale("log" if label in log_scale else "linear")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
