@@ -30,12 +30,9 @@ VARIANTS = {"synthetic 1000": dict(synthetic=1000, **CONCATENATED),
 
 def gan_run(budget: str, seed: int, gan_steps: int | None):
     tag = f"-{gan_steps}steps" if gan_steps else ""
-    gan_dir = RUNS / f"cdcgan-{budget}-seed{seed}{tag}"
-    if not (gan_dir / "results.json").exists():
-        resume = gan_dir if (gan_dir / "checkpoint.safetensors").exists() else None
-        short = dict(epochs=10, min_steps=gan_steps) if gan_steps else {}  # 10 epochs of >= gan_steps / 10 steps
-        api.train_gan("cdcgan", labels=budget, seed=seed, out=gan_dir, data_dir=DATA_ROOT / "mnist", quiet=True,
-                      download=False, resume=resume, **short)
+    short = dict(epochs=10, min_steps=gan_steps) if gan_steps else {}  # 10 epochs of >= gan_steps / 10 steps
+    gan_dir = api.trained_gan(RUNS / f"cdcgan-{budget}-seed{seed}{tag}", "cdcgan", labels=budget, seed=seed,
+                              data_dir=DATA_ROOT / "mnist", quiet=True, download=False, **short)
     return gan_dir, tag
 
 

@@ -17,11 +17,8 @@ DATA = DATA_ROOT / "mnist"
 
 
 def gan(model: str, preset: str, labels: str, seed: int, epochs: int | None) -> tuple:
-    out = RUNS / f"{model}-{preset}-{labels}-seed{seed}-{epochs}ep"
-    if not (out / "results.json").exists():
-        resume = out if (out / "checkpoint.safetensors").exists() else None
-        api.train_gan(model, preset, labels=labels, seed=seed, out=out, epochs=epochs, data_dir=DATA, quiet=True,
-                      download=False, resume=resume)
+    out = api.trained_gan(RUNS / f"{model}-{preset}-{labels}-seed{seed}-{epochs}ep", model, preset, labels=labels,
+                          seed=seed, epochs=epochs, data_dir=DATA, quiet=True, download=False)
     return out, json.loads((out / "results.json").read_text())["wall_time_s"]
 
 

@@ -1,6 +1,7 @@
 """The Python API. Each function runs one command end to end and returns its results dict;
 the command line (cli.py) is a thin layer over these."""
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -114,6 +115,18 @@ def train_gan(model: str = "dcgan", preset: str = "default", dataset: str = "mni
     results = run_gan(model, preset, cfg, data, split, run, seed, quiet, resume=bool(resume))
     return run.finish({**results, "dataset": dataset, "labels": run.config["labels"], "n_images": len(split.labelled),
                        "seed": seed, "split": split.name, "run_dir": str(run.path)})
+
+
+def trained_gan(out, model: str = "dcgan", preset: str = "default", **train_settings) -> Path:
+    """The GAN run directory `out`, finished: read back if it is, resumed if it was interrupted, trained if it
+    is new (or died before its first checkpoint). `train_settings` go to train_gan for a new run."""
+    out = Path(out)
+    if not (out / "results.json").exists():
+        resume = out if (out / "checkpoint.safetensors").exists() else None
+        if out.exists() and not resume:
+            shutil.rmtree(out)
+        train_gan(model, preset, out=out, resume=resume, **train_settings)
+    return out
 
 
 def _reopen_run(path, command: str, data_dir, download: bool):

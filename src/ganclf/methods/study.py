@@ -64,15 +64,9 @@ def _baseline(method: str):
 def shared_gan(cfg: StudyConfig, model: str, labels: str, seed: int, out: Path, data_dir,
                preset: str = "default") -> Path:
     """A GAN trained once and reused by every cell that may use it; resumed if it was interrupted."""
-    from ..api import train_gan
-    if (out / "results.json").exists():
-        return out
-    resume = out if (out / "checkpoint.safetensors").exists() else None
-    if out.exists() and not resume:
-        shutil.rmtree(out)
-    train_gan(model, preset, cfg.dataset, labels, seed, out, data_dir, epochs=cfg.gan_epochs,
-              min_steps=cfg.gan_min_steps, quiet=True, resume=resume)
-    return out
+    from ..api import trained_gan
+    return trained_gan(out, model, preset, dataset=cfg.dataset, labels=labels, seed=seed, data_dir=data_dir,
+                       epochs=cfg.gan_epochs, min_steps=cfg.gan_min_steps, quiet=True)
 
 
 def _show_gan(gan: Path, cell: Path) -> None:
