@@ -87,6 +87,14 @@ def test_discriminators_give_k_logits_and_features(arch):
     assert D.out.g.requires_grad
 
 
+def test_conv_head_starts_with_small_logits():
+    torch.manual_seed(0)
+    D = build_discriminator("conv", 10).eval()
+    x = torch.rand(200, 1, 28, 28) * 2 - 1
+    data_dependent_init(D, x)
+    assert torch.allclose(D(x).std(0, unbiased=False), torch.full((10,), 0.1), atol=1e-3)
+
+
 def test_generator_output_range_and_shape():
     G = Generator()
     images = G(G.sample_z(8))
@@ -102,6 +110,10 @@ def test_bad_inputs():
         build_discriminator("resnet")
     with pytest.raises(ValueError, match="positive"):
         S.make_config(epochs=0)
+    with pytest.raises(ValueError, match="unknown ssl-gan setting"):
+        S.make_config(lerning_rate=1e-3)
+    with pytest.raises(ValueError, match="shift"):
+        S.make_config(shift=-1)
 
 
 def test_cli_bad_input_is_one_line(tmp_path, capsys):
@@ -110,11 +122,16 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys):
     assert "ganclf: error:" in str(exit_.value) and "\n" not in str(exit_.value)
     with pytest.raises(SystemExit):
         main(["ssl-gan", "--arch", "transformer"])
+    with pytest.raises(SystemExit) as exit_:
+        main(["ssl-gan", "--shift", "-2", "--out", str(tmp_path / "r")])
+    assert "shift" in str(exit_.value) and "\n" not in str(exit_.value)
 
 
 def _tiny(monkeypatch):
     # A tiny, fast preset for end-to-end tests: few steps, no bf16 so numbers are exactly reproducible.
-    monkeypatch.setitem(S.PRESETS, "tiny", S.SSLConfig(epochs=2, batch_size=100, sample_every=1, bf16=False))
+    # Shift and consistency on, so that resuming must restore the random streams they draw from too.
+    monkeypatch.setitem(S.PRESETS, "tiny", S.SSLConfig(epochs=2, batch_size=100, sample_every=1, bf16=False,
+                                                       shift=1, consistency_weight=1.0))
     monkeypatch.setattr(S, "_steps_per_epoch", lambda n_unl, cfg: 5)
 
 

@@ -38,19 +38,18 @@ def baseline(method: str = "cnn", dataset: str = "mnist", labels="1000", seed: i
 
 
 def ssl_gan(dataset: str = "mnist", labels="100", seed: int = 0, out=None, data_dir=None, preset: str = "mlp",
-            arch: str | None = None, epochs: int | None = None, gen_loss: str | None = None, resume=None,
-            quiet: bool = False, download: bool = True) -> dict:
+            resume=None, quiet: bool = False, download: bool = True, **settings) -> dict:
     """Semi-supervised GAN (Salimans et al. 2016): D is a K+1-class classifier trained on the labelled budget and
-    every other training image (minus validation) as unlabelled. `resume` (a run directory, or True for `out`)
-    continues an interrupted run with its stored settings."""
+    every other training image (minus validation) as unlabelled. `settings` override the preset's SSLConfig
+    fields (arch, epochs, gen_loss, shift, ...; None keeps the preset's). `resume` (a run directory, or True for
+    `out`) continues an interrupted run with its stored settings."""
     from .methods.ssl_gan import make_config, train_ssl_gan
     if resume:
         data, split, run, stored = _reopen_run(out if resume is True else resume, "ssl-gan", data_dir, download)
         dataset, labels, seed, preset = stored["dataset"], stored["labels"], stored["seed"], stored["preset"]
-        saved = stored["ssl_config"]
-        cfg = make_config(preset, arch=saved["arch"], epochs=saved["epochs"], gen_loss=saved["gen_loss"])
+        cfg = make_config(preset, **stored["ssl_config"])
     else:
-        cfg = make_config(preset, arch=arch, epochs=epochs, gen_loss=gen_loss)
+        cfg = make_config(preset, **settings)
         data, split, run = open_run("ssl-gan", out, dataset, labels, seed, data_dir, download,
                                     preset=preset, ssl_config=cfg.to_dict())
     results = train_ssl_gan(data, split, run, cfg, seed, quiet, resume=bool(resume))

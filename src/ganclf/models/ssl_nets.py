@@ -19,20 +19,22 @@ class WNLinear(nn.Module):
     made a previous port collapse).
     """
 
-    def __init__(self, n_in: int, n_out: int, train_scale: bool = False, init_std: float = 0.1):
+    def __init__(self, n_in: int, n_out: int, train_scale: bool = False, init_std: float = 0.1,
+                 init_scale: float = 1.0):
         super().__init__()
         # The direction's scale matters although the output does not depend on it: Adam's steps are ~lr per
         # element, so |v| sets how fast the direction turns. 0.1 as in the reference's MNIST layers.
         self.v = nn.Parameter(torch.randn(n_out, n_in) * init_std)
         self.g = nn.Parameter(torch.ones(n_out), requires_grad=train_scale)
         self.b = nn.Parameter(torch.zeros(n_out))
+        self.init_scale = init_scale
         self.initialising = False
 
     def forward(self, x):
         t = F.linear(x, self.v).float() / self.v.norm(dim=1)
-        if self.initialising:  # reference init: unit variance, zero mean pre-activations on a data batch
+        if self.initialising:  # reference init: zero mean, init_scale std pre-activations on a data batch
             mean, var = t.mean(0), t.var(0, unbiased=False)
-            inv_std = 1.0 / torch.sqrt(var + 1e-8)
+            inv_std = self.init_scale / torch.sqrt(var + 1e-8)
             with torch.no_grad():
                 self.g.copy_(inv_std)
                 self.b.copy_(-mean * inv_std)
@@ -99,7 +101,9 @@ class ConvDiscriminator(nn.Module):
         strides = (1, 2, 1, 2, 1)
         chans = (1, *widths)
         self.hidden = nn.ModuleList(WNConv2d(a, b, s) for a, b, s in zip(chans[:-1], chans[1:], strides))
-        self.out = WNLinear(chans[-1], num_classes, train_scale=True)
+        # Logits start at std 0.1, as the reference's CIFAR net: pooled features vary little between images, so
+        # unit-std logits need a large scale that turns every step of the head's direction into a logit jump.
+        self.out = WNLinear(chans[-1], num_classes, train_scale=True, init_scale=0.1)
         self.input_noise, self.hidden_noise = input_noise, hidden_noise
 
     def forward(self, x, with_features: bool = False):
