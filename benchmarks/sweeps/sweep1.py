@@ -1,5 +1,5 @@
 """GPU sweep of GAN recipes; selection on the validation split only."""
-import json, sys, time, shutil
+import json, sys, time
 from pathlib import Path
 from ganclf import api
 from ganclf.data import load_dataset, make_split
