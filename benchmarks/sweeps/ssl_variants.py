@@ -9,7 +9,7 @@ from pathlib import Path
 from ganclf import ssl_gan
 
 VARIANTS = {
-    "mlp": {},
+    "mlp": {"shift": 0},  # the control: the mlp preset as it was before shift joined it
     "shift2": {"shift": 2},
     "shift2-nocons": {"shift": 2, "consistency_weight": 0.0},
     "shift3": {"shift": 3},

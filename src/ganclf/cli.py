@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ssl-gan", help="semi-supervised GAN: D is a K+1-class classifier (Salimans et al. 2016)")
     p.add_argument("--arch", choices=("mlp", "conv"), help="discriminator (default: the preset's, mlp)")
-    p.add_argument("--preset", default="mlp", help="mlp (default: 70 epochs, ~25 min on 2 CPU cores), paper "
+    p.add_argument("--preset", default="mlp", help="mlp (default: 70 epochs, ~28 min on 2 CPU cores), paper "
                    "(300 epochs, as the paper) or conv (experimental: below the mlp so far)")
     p.add_argument("--epochs", type=int, help="override the preset's number of epochs")
     p.add_argument("--gen-loss", choices=("feature-matching", "combined"),
