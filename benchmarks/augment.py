@@ -30,7 +30,7 @@ VARIANTS = {"synthetic 1000": dict(synthetic=1000, **CONCATENATED),
 
 def gan_run(budget: str, seed: int, gan_steps: int | None):
     tag = f"-{gan_steps}steps" if gan_steps else ""
-    short = dict(epochs=10, min_steps=gan_steps) if gan_steps else {}  # 10 epochs of >= gan_steps / 10 steps
+    short = dict(epochs=10, min_steps_per_epoch=-(-gan_steps // 10)) if gan_steps else {}  # >= gan_steps in all
     gan_dir = api.trained_gan(RUNS / f"cdcgan-{budget}-seed{seed}{tag}", "cdcgan", labels=budget, seed=seed,
                               data_dir=DATA_ROOT / "mnist", quiet=True, download=False, **short)
     return gan_dir, tag
@@ -38,7 +38,8 @@ def gan_run(budget: str, seed: int, gan_steps: int | None):
 
 def augment_run(gan_dir, out, budget: str, seed: int, mix: str, **overrides) -> dict:
     if not (out / "results.json").exists():
-        api.augment(gan_dir, labels=budget, seed=seed, out=out, mix=mix, data_dir=DATA_ROOT / "mnist",
+        api.augment(gan_dir, labels=budget, seed=seed, out=out, mixes=None if mix == "all" else (mix,),
+                    data_dir=DATA_ROOT / "mnist",
                     quiet=True, download=False, **overrides)
     return json.loads((out / "results.json").read_text())
 

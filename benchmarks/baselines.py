@@ -22,7 +22,7 @@ def main() -> None:
         for method, labels in CELLS:
             for seed in range(args.seeds):
                 start = time.time()
-                r = baseline(method, "mnist", labels, seed, out=f"{tmp}/{method}-{labels}-{seed}",
+                r = baseline(method, dataset="mnist", labels=labels, seed=seed, out=f"{tmp}/{method}-{labels}-{seed}",
                              data_dir=DATA_ROOT, quiet=True, download=False)
                 rows.append({"method": method, "labels": labels, "seed": seed, "val_acc": round(r["val_accuracy"], 4),
                              "test_acc": round(r["test_accuracy"], 4), "method_time_s": r["wall_time_s"],

@@ -25,10 +25,12 @@ def train_for(budget_s: float, presets=("default", "seed")) -> dict:
             out = RUNS / f"fid-dcgan-{p}"
             start = time.time()
             if epochs[p] == 0:
-                # min_steps 0: every epoch one pass over the 10k images, so the budget is split into equal slices
-                api.train_gan("dcgan", p, labels="10000", seed=0, out=out, epochs=1, min_steps=0, data_dir=DATA,
-                              quiet=True, download=False)
+                # one pass over the 10k images an epoch, so the budget is split into equal slices; a finished run
+                # is never extended, so each slice is one epoch of a run that is then resumed for the next
+                api.train_gan("dcgan", p, labels="10000", seed=0, out=out, epochs=1, min_steps_per_epoch=0,
+                              data_dir=DATA, quiet=True, download=False)
             else:
+                (out / "results.json").unlink()
                 api.train_gan(resume=out, epochs=epochs[p] + 1, data_dir=DATA, quiet=True, download=False)
             spent[p] += time.time() - start
             epochs[p] += 1

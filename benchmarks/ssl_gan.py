@@ -25,9 +25,8 @@ def run_cell(args, labels: str, seed: int, epochs: int | None) -> dict:
     out = Path(args.out) / name
     done = out / "results.json"
     r = json.loads(done.read_text()) if done.exists() else ssl_gan(
-        "mnist", labels, seed, out=out, data_dir=DATA_ROOT, preset=args.preset, epochs=epochs,
-        resume=(out / "checkpoint.safetensors").exists(),
-        quiet=True, download=False)
+        dataset="mnist", labels=labels, seed=seed, out=out, data_dir=DATA_ROOT, preset=args.preset, epochs=epochs,
+        resume=True, quiet=True, download=False)
     history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     return {"cell": f"{args.preset}@{labels}" + (f" {epochs} epochs" if epochs else ""), "seed": seed,
             "epochs": r["train_config"]["epochs"], "best_epoch": r["best_epoch"],

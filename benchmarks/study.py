@@ -9,7 +9,7 @@ import tempfile
 
 from common import DATA_ROOT, print_table, write_results
 
-from ganclf import api
+from ganclf import study
 
 
 def main() -> None:
@@ -17,7 +17,7 @@ def main() -> None:
     parser.add_argument("--preset", default="quick")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out:
-        result = api.study(args.preset, out, data_dir=DATA_ROOT, quiet=True)
+        result = study(args.preset, out, data_dir=DATA_ROOT, quiet=True)
     rows = [{k: r[k] for k in ("method", "labels", "seeds")} | {"mean": round(r["mean"], 4),
             "seed_reported": r["seed_reported"], "wall_time_s": round(r["wall_time_s"], 1)}
             for r in result["summary"]]

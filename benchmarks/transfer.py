@@ -12,21 +12,22 @@ import json
 from common import DATA_ROOT, RUNS, print_table, write_results
 
 from ganclf import api
+from ganclf.methods.gan import preset_name
 
 DATA = DATA_ROOT / "mnist"
 
 
 def gan(model: str, preset: str, labels: str, seed: int, epochs: int | None) -> tuple:
-    out = api.trained_gan(RUNS / f"{model}-{preset}-{labels}-seed{seed}-{epochs}ep", model, preset, labels=labels,
-                          seed=seed, epochs=epochs, data_dir=DATA, quiet=True, download=False)
+    out = api.trained_gan(RUNS / f"{model}-{preset}-{labels}-seed{seed}-{epochs}ep", preset_name(model, preset),
+                          labels=labels, seed=seed, epochs=epochs, data_dir=DATA, quiet=True, download=False)
     return out, json.loads((out / "results.json").read_text())["wall_time_s"]
 
 
 def transfer(gan_dir, labels: str, seed: int, preset: str = "default", compare: bool = True) -> dict:
     out = RUNS / f"transfer-{gan_dir.name}-{preset}-{labels}"
     if not (out / "results.json").exists():
-        api.transfer(gan_dir, labels, seed, out, preset=preset, compare=compare, data_dir=DATA, quiet=True,
-                     download=False)
+        api.transfer(gan_dir, labels=labels, seed=seed, out=out, preset=preset,
+                     compare=compare, data_dir=DATA, quiet=True, download=False)
     return json.loads((out / "results.json").read_text())
 
 

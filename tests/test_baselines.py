@@ -55,7 +55,7 @@ def test_cli_runs_a_baseline(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--labels", "5"], "fewer than one per class"),
     (["--labels", "lots"], "not a count"),
-    (["--method", "resnet"], "unknown baseline"),
+    (["--method", "resnet"], "unknown method"),
     (["--dataset", "cifar"], "unknown dataset"),
 ])
 def test_cli_errors_are_one_line(args, message):

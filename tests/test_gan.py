@@ -17,7 +17,7 @@ from ganclf.runs import load_checkpoint
 
 from conftest import MNIST_DIR
 
-TINY = dict(labels="200", epochs=2, batch_size=50, min_steps=0, quiet=True)  # 4 steps an epoch: seconds
+TINY = dict(labels="200", epochs=2, batch_size=50, min_steps_per_epoch=0, quiet=True)  # 4 steps an epoch: seconds
 
 
 def cli(*args):
@@ -67,11 +67,11 @@ def test_gan_run_writes_samples_curves_checkpoint(dcgan_run):
     out, results = dcgan_run
     assert {"checkpoint.safetensors", "losses.png", "samples.png", "metrics.jsonl", "results.json"} <= \
         {p.name for p in out.iterdir()}
-    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png"]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch0001.png", "epoch0002.png"]
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == [1, 2]
     assert all(0 <= r["d_real_acc"] <= 1 and np.isfinite(r["g_loss"]) for r in records)
-    assert results["epochs"] == 2 and results["n_images"] == 200
+    assert results["epochs"] == 2 and results["n_labelled"] == 200
 
 
 def test_resume_gives_the_uninterrupted_numbers(tmp_path, dcgan_run, monkeypatch):
@@ -80,7 +80,7 @@ def test_resume_gives_the_uninterrupted_numbers(tmp_path, dcgan_run, monkeypatch
     save_grid = gan.save_grid
 
     def interrupt_in_epoch_two(images, path, nrow):  # after epoch 2's steps, before its checkpoint
-        if "epoch_002" in str(path):
+        if "epoch0002" in str(path):
             raise KeyboardInterrupt
         save_grid(images, path, nrow)
 
@@ -92,11 +92,16 @@ def test_resume_gives_the_uninterrupted_numbers(tmp_path, dcgan_run, monkeypatch
     resumed, meta = load_checkpoint(tmp_path / "r" / "checkpoint.safetensors")
     straight, _ = load_checkpoint(out / "checkpoint.safetensors")
     assert meta["epoch"] == 2
-    for name in ("g", "d", "ema"):
-        for key, value in straight[name].items():
-            assert torch.equal(value, resumed[name][key]), (name, key)
+    for name in ("G", "D", "G_ema"):
+        for key, value in straight["modules"][name].items():
+            assert torch.equal(value, resumed["modules"][name][key]), (name, key)
     lines = (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+
+
+def test_a_finished_run_is_not_extended(tmp_path, dcgan_run):
+    result = cli("train-gan", "--resume", str(dcgan_run[0]), "--epochs", "5", "--quiet")
+    assert result.returncode != 0 and "already holds a finished run" in result.stderr
 
 
 def test_sigkilled_run_resumes_from_its_last_checkpoint(tmp_path):
@@ -119,6 +124,7 @@ def test_sigkilled_run_resumes_from_its_last_checkpoint(tmp_path):
 
 def test_diverging_gan_stops_and_keeps_its_last_good_checkpoint(tmp_path, monkeypatch):
     api.train_gan("dcgan", out=tmp_path / "d", **{**TINY, "epochs": 1})
+    (tmp_path / "d" / "results.json").unlink()  # as if it had been stopped after its first epoch
     before, _ = load_checkpoint(tmp_path / "d" / "checkpoint.safetensors")
     monkeypatch.setattr("ganclf.methods.gan.g_loss", lambda logit, cfg: logit.mean() * float("nan"))
     result = None
@@ -126,7 +132,7 @@ def test_diverging_gan_stops_and_keeps_its_last_good_checkpoint(tmp_path, monkey
         result = api.train_gan(resume=tmp_path / "d", epochs=2, quiet=True)
     assert result is None and "TrainingDiverged" in type(err.value).__name__
     after, meta = load_checkpoint(tmp_path / "d" / "checkpoint.safetensors")
-    assert meta["epoch"] == 1 and torch.equal(before["g"]["stem.0.weight"], after["g"]["stem.0.weight"])
+    assert meta["epoch"] == 1 and torch.equal(before["modules"]["G"]["stem.0.weight"], after["modules"]["G"]["stem.0.weight"])
 
 
 def test_sampling_is_seeded_and_class_balanced(cdcgan_run):
@@ -153,7 +159,7 @@ def test_sample_command_writes_grid_and_arrays(tmp_path, cdcgan_run, dcgan_run):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train-gan", "--model", "vae"], "unknown GAN"),
+    (["train-gan", "--model", "vae"], "unknown train-gan preset"),
     (["train-gan", "--loss", "wasserstein"], "unknown GAN loss"),
     (["train-gan", "--resume", "/nonexistent"], "not a run directory"),
     (["sample", "--run", "/nonexistent"], "no GAN checkpoint"),
@@ -184,7 +190,7 @@ def test_transfer_frozen_body_stays_put(tmp_path, dcgan_run):
     trained, _ = load_checkpoint(tmp_path / "t" / "model.safetensors")
     gan, _ = load_checkpoint(out / "checkpoint.safetensors")
     body = {k[len("discriminator."):]: v for k, v in trained["model"].items() if k.startswith("discriminator.")}
-    assert all(torch.equal(v, gan["d"][k]) for k, v in body.items())
+    assert all(torch.equal(v, gan["modules"]["D"][k]) for k, v in body.items())
 
 
 def test_augment_compares_three_mixes(tmp_path, cdcgan_run):
@@ -219,7 +225,7 @@ def test_evaluate_gan_stores_quality_in_results(cdcgan_run, monkeypatch):
                     reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
 def test_fashion_mnist_needs_no_code_change(tmp_path):
     results = api.train_gan("cdcgan", dataset="fashion-mnist", labels="200", epochs=1, batch_size=50,
-                            min_steps=4, out=tmp_path / "g", quiet=True)
+                            min_steps_per_epoch=4, out=tmp_path / "g", quiet=True)
     g, _, meta = load_gan(tmp_path / "g")
     assert results["dataset"] == "fashion-mnist" and "Sneaker" in meta["classes"]
     transferred = api.transfer(tmp_path / "g", labels="100", out=tmp_path / "t", epochs=1, compare=False, quiet=True)
@@ -241,7 +247,7 @@ def test_interrupted_augment_reads_finished_mixes(tmp_path, cdcgan_run, monkeypa
         api.augment(out, labels="200", out=tmp_path / "a", synthetic=100, epochs=1, quiet=True)
     monkeypatch.setattr(augment, "_train_mix", train_mix)
     real = json.loads((tmp_path / "a" / "real" / "results.json").read_text())
-    results = api.augment(out, labels="200", out=tmp_path / "a", synthetic=100, epochs=1, quiet=True)
+    results = api.augment(out, labels="200", out=tmp_path / "a", synthetic=100, epochs=1, resume=True, quiet=True)
     assert results["mixes"]["real"]["test_accuracy"] == real["test_accuracy"] and "gen" in results["mixes"]
 
 

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from ganclf import study
-from ganclf.methods.study import METHODS, cell_dir
+from ganclf.methods import REGISTRY, get_method
+from ganclf.studies import Cell
 
 TINY = dict(labels="100,200", seeds=2, methods="cnn-seed,pca-knn")
 
@@ -53,8 +54,14 @@ def test_bad_study_settings(tmp_path, kwargs, message):
         study(out=tmp_path, quiet=True, **args)
 
 
-def test_every_registered_method_has_a_runner():
-    assert all(callable(run) for run in METHODS.values())
+def cell_dir(out, method, labels, seed):
+    return out / Cell(method, "mnist", labels, seed, {}).folder
+
+
+@pytest.mark.parametrize("name", REGISTRY)
+def test_every_registered_method_has_one_shape(name):
+    method = get_method(name)
+    assert method.name == name and callable(method.train) and method.default_preset in method.presets
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
@@ -74,14 +81,16 @@ def test_report_renders_in_a_real_browser(finished, tmp_path):
 
 def test_gan_methods_share_their_gans_and_resume_them(tmp_path):
     from conftest import MNIST_DIR
-    settings = dict(labels="100", seeds=1, methods="transfer,augment", gan_images="200", gan_epochs=1,
-                    gan_min_steps=8, synthetic=100, cnn_epochs=1, data_dir=MNIST_DIR, quiet=True)
+    short_gan = {"epochs": 1, "min_steps_per_epoch": 8}
+    settings = dict(labels="100", seeds=1, methods="transfer,augment", gan_images="200", data_dir=MNIST_DIR,
+                    quiet=True, settings={"transfer": {"epochs": 1}, "augment": {"epochs": 1, "synthetic": 100},
+                                          "dcgan-cnn": short_gan, "cdcgan": short_gan})
     first = study("quick", tmp_path, **settings)
     gans = sorted(p.name for p in (tmp_path / "gans").iterdir())
     assert gans == ["cdcgan-seed0@100", "dcgan-cnn-seed0"]
-    for method in ("transfer", "augment"):
-        cell = cell_dir(tmp_path, method, "100", 0)
-        assert (cell / "samples.png").exists() and (cell / "gan_curves.png").exists()
+    cells = {c["method"]: c for c in first["cells"]}
+    assert cells["transfer"]["gan_dir"].endswith("dcgan-cnn-seed0")
+    assert cells["augment"]["gan_dir"].endswith("cdcgan-seed0@100")
     # an interrupted GAN (checkpoint, no results) is resumed, not retrained, when its cell runs again
     (tmp_path / "gans" / "dcgan-cnn-seed0" / "results.json").unlink()
     (cell_dir(tmp_path, "transfer", "100", 0) / "results.json").unlink()

@@ -34,8 +34,9 @@ def test_same_seed_same_numbers():
 def test_min_steps_stretches_small_budgets():
     small = blobs(n=20)
     plain, stretched = (fit(tiny_model(), small, blobs(seed=1), TrainConfig(epochs=2, batch_size=10, lr=0.5,
-                                                                              min_steps=steps), quiet=True)
-                        for steps in (0, 40))
+                                                                              min_steps_per_epoch=steps),
+                                quiet=True)
+                        for steps in (0, 20))
     assert len(stretched) == 2  # still two epochs, of 20 steps each instead of 2
     assert stretched[-1]["train_loss"] < plain[-1]["train_loss"] / 3  # ten times the steps fit 20 images far better
 

@@ -1,8 +1,19 @@
-"""ganclf: do GANs help a classifier when labels are scarce?"""
-__version__ = "0.1.0"
+"""ganclf: do GANs help a classifier when labels are scarce?
 
-from .api import augment, baseline, evaluate_gan, predict, sample, ssl_gan, study, train_gan, transfer  # noqa: E402
-from .data import Dataset, load_dataset, make_split, parse_budget  # noqa: E402
+The API is imported on first use (PEP 562), so `ganclf --version` and name checks answer without loading torch.
+"""
+import importlib
 
-__all__ = ["augment", "baseline", "evaluate_gan", "predict", "sample", "ssl_gan", "study", "train_gan", "transfer",
-           "Dataset", "load_dataset", "make_split", "parse_budget"]
+__version__ = "0.2.0"
+
+_API = {name: "ganclf.api" for name in ("run", "augment", "baseline", "evaluate_gan", "predict", "sample",
+                                        "ssl_gan", "train_gan", "trained_gan", "transfer")}
+_API.update({"study": "ganclf.studies", "Dataset": "ganclf.data", "load_dataset": "ganclf.data",
+             "make_split": "ganclf.data", "parse_budget": "ganclf.data"})
+__all__ = list(_API)
+
+
+def __getattr__(name: str):
+    if name not in _API:
+        raise AttributeError(f"module 'ganclf' has no attribute {name!r}")
+    return getattr(importlib.import_module(_API[name]), name)

@@ -4,6 +4,7 @@ A checkpoint is one .safetensors file whose header carries its JSON metadata, so
 metadata are replaced together in one atomic rename; a .json copy beside it is for people to read.
 """
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -19,45 +20,121 @@ _TENSOR = "__tensor__:"
 
 
 class RunError(RuntimeError):
-    """A run directory that cannot be used as asked (finished already, missing, from another command)."""
+    """A run directory that cannot be used as asked (finished already, interrupted, another run's, missing)."""
+
+
+def open_run(path, config: dict, resume: bool = False, reuse: bool = False) -> "Run":
+    """The one rule for a run directory, applied before anything is written:
+
+    - a missing or empty directory becomes a new run;
+    - an interrupted run (config.json, no results.json) with this configuration is continued only with `resume`;
+    - a finished run with this configuration is read back only with `reuse` (a study's cells), never overwritten;
+    - anything else (another configuration, a file, a folder that is not a run) is refused.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise RunError(f"{path} is a file, not a run directory")
+    if not path.exists() or not any(path.iterdir()):
+        return Run(path, config, new=True)
+    if not (path / "config.json").is_file():
+        raise RunError(f"{path} is not empty and holds no ganclf run; choose another output directory")
+    stored = read_json(path / "config.json")
+    if stored != _plain(config):
+        raise RunError(f"{path} holds another run ({describe(stored)}); choose another output directory")
+    if (path / "results.json").exists():
+        if reuse:
+            return Run(path, config, new=False)
+        raise RunError(f"{path} already holds a finished run; choose another output directory")
+    if not resume:
+        raise RunError(f"{path} holds an interrupted run; resume it (--resume) or choose another output directory")
+    return Run(path, config, new=False)
+
+
+def read_json(path, what: str = "") -> dict:
+    """A JSON object from a run directory, or a one-line RunError."""
+    path = Path(path)
+    try:
+        value = json.loads(_safe_path(path).read_text())
+    except FileNotFoundError:
+        raise RunError(f"{path}: not found") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise RunError(f"{path}: not readable JSON ({type(err).__name__})") from None
+    if not isinstance(value, dict):
+        raise RunError(f"{path}: expected a JSON object{what}")
+    return value
+
+
+def describe(config: dict) -> str:
+    keys = ("method", "dataset", "labels", "seed", "preset")
+    return ", ".join(f"{k} {config[k]}" for k in keys if k in config) or "unknown settings"
 
 
 class Run:
-    """One run directory. Every command writes its outputs through one of these."""
+    """One run directory, opened by open_run. Every command writes its outputs through one of these."""
 
-    def __init__(self, path, config: dict, resume: bool = False):
-        self.path = Path(path)
-        self.config = config
-        if (self.path / "results.json").exists() and not resume:
-            raise RunError(f"{self.path} already holds a finished run; choose another --out")
-        self.path.mkdir(parents=True, exist_ok=True)
-        if not resume:  # an interrupted earlier attempt's lines would be mixed into this run's
-            (self.path / "metrics.jsonl").unlink(missing_ok=True)
-        write_json(self.path / "config.json", config)
-        self.started = time.time()
+    def __init__(self, path, config: dict, new: bool):
+        self.path, self.config = Path(path), config
+        self.started, self.earlier_s = time.time(), 0.0
+        if new:
+            self.path.mkdir(parents=True, exist_ok=True)
+            write_json(self.path / "config.json", config)
+
+    @property
+    def finished(self) -> bool:
+        return (self.path / "results.json").is_file()
+
+    def results(self) -> dict:
+        return read_json(self.path / "results.json")
 
     def log(self, record: dict) -> None:
         """Append one line of metrics (one epoch, one phase)."""
-        with open(self.path / "metrics.jsonl", "a") as f:
+        fd = os.open(self.file("metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "a") as f:
             f.write(json.dumps(record, default=float) + "\n")
+
+    def restore_metrics(self, records: list[dict]) -> None:
+        """Make metrics.jsonl exactly these records (a resumed run: no line of an epoch that was lost)."""
+        write_atomic(self.file("metrics.jsonl"), "".join(json.dumps(r, default=float) + "\n" for r in records).encode())
 
     def metrics(self) -> list[dict]:
         return read_metrics(self.path)
 
+    def add_earlier_time(self, seconds: float) -> None:
+        """Time spent before this process resumed the run, so wall_time_s covers every attempt."""
+        self.earlier_s = float(seconds)
+
+    def elapsed(self) -> float:
+        return self.earlier_s + time.time() - self.started
+
     def finish(self, results: dict) -> dict:
-        results = {**results, "wall_time_s": round(time.time() - self.started, 2), "versions": versions()}
-        write_json(self.path / "results.json", results)
+        results = {**results, "wall_time_s": round(self.elapsed(), 2), "versions": versions()}
+        write_json(self.file("results.json"), results)
         return results
 
     def file(self, name: str) -> Path:
-        return self.path / name
+        """A path inside the run directory; a symbolic link is never followed out of it."""
+        return _safe_path(self.path / name)
+
+
+def _safe_path(path: Path) -> Path:
+    if path.is_symlink():
+        raise RunError(f"{path} is a symbolic link; a run directory's files are never followed elsewhere")
+    return path
+
+
+def _plain(config: dict) -> dict:
+    """config as it reads back from JSON (tuples as lists, paths as strings)."""
+    return json.loads(json.dumps(config, default=str))
 
 
 def read_metrics(path) -> list[dict]:
-    metrics = Path(path) / "metrics.jsonl"
+    metrics = _safe_path(Path(path) / "metrics.jsonl")
     if not metrics.exists():
         return []
-    return [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+    try:
+        return [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+    except ValueError:
+        raise RunError(f"{metrics}: not readable JSON lines") from None
 
 
 def versions() -> dict:
@@ -120,3 +197,11 @@ def optimizer_state(optimizer: torch.optim.Optimizer) -> dict:
 def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict) -> None:
     optimizer.load_state_dict({"state": {int(k): v for k, v in state["state"].items()},
                                "param_groups": state["param_groups"]})
+    # Checkpoints store tensors contiguous; moments of a channels-last weight must get its memory layout back,
+    # or fused Adam pairs the wrong elements (resumed runs then drift from uninterrupted ones).
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            moments = optimizer.state.get(param, {})
+            for key, value in moments.items():
+                if torch.is_tensor(value) and value.shape == param.shape and value.stride() != param.stride():
+                    moments[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)

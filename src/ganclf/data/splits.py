@@ -41,7 +41,9 @@ class Split:
     validation: np.ndarray
 
     def to_json(self) -> dict:
-        return {"name": self.name, **{k: getattr(self, k).tolist() for k in ("labelled", "unlabelled", "validation")}}
+        """The labelled and validation indices; the unlabelled ones are every other training index."""
+        return {"name": self.name, "labelled": self.labelled.tolist(), "validation": self.validation.tolist(),
+                "unlabelled": "every other training image"}
 
 
 def make_split(labels, budget, seed: int, dataset: str = "mnist",
@@ -88,3 +90,14 @@ def _balanced_choice(labels, pool, count: int, num_classes: int, seed: int) -> n
                               f"only {len(members)} available")
         chosen.append(members[: per_class[c]])
     return np.concatenate(chosen)
+
+
+def read_split_indices(run_dir) -> np.ndarray | None:
+    """The labelled indices in a run directory's split.json, or None if it has none readable."""
+    import json
+    from pathlib import Path
+    try:
+        labelled = json.loads((Path(run_dir) / "split.json").read_text())["labelled"]
+        return np.asarray(labelled, dtype=np.int64)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

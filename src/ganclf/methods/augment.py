@@ -4,17 +4,19 @@ generated only, always validated and tested on real images it never saw.
 Unlike the seed, generated images are on the real images' scale ([-1, 1]), class-balanced, shuffled (the loop
 draws random batches) and sampled with the generator in eval mode.
 """
-import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import torch
 
+from ..config import ConfigError, config_to_dict
 from ..data import Dataset, Split
-from ..models.classifiers import build_classifier
-from ..runs import Run
-from ..train import fit, predict_logits, with_epochs
-from .baseline import CNN_PRESETS
+from ..runs import Run, open_run
+from ..train import fit, predict_logits
+from . import Method, SharedGAN
+from .baseline import CNN_RECIPE
 from .classify import load_classifier, report_classifier, seed_everything, split_tensors
+from .gan import load_gan, sample
+from .transfer import check_gan_dataset, need_gan
 
 MIXES = ("real", "real+gen", "gen")
 FILTERS = ("none", "classifier")
@@ -22,6 +24,8 @@ FILTERS = ("none", "classifier")
 
 @dataclass(frozen=True)
 class AugmentConfig:
+    gan: str = ""  # the conditional GAN run directory (cdcgan) to draw labelled images from
+    mixes: tuple = MIXES  # which training sets to compare; the first of real+gen, gen, real stands for the run
     synthetic: int = 10000  # generated images, balanced over the classes
     # Share of real images in an epoch (the real ones repeated); 0: simply concatenated. On validation
     # (benchmarks/augment.py --sweep, 3 seeds) 50% beat concatenation at 100 and 1,000 labels; at 10,000 it is
@@ -29,41 +33,55 @@ class AugmentConfig:
     real_fraction: float = 0.5
     filter: str = "none"  # classifier: keep samples that a real-only classifier assigns to their intended class
     filter_confidence: float = 0.9
-    classifier: str = "cnn"  # a CNN_PRESETS recipe, the same for every mix
-    epochs: int | None = None  # None: the recipe's
+    epochs: int | None = None  # the CNN recipe's (the default CNN's) epochs; None: the recipe's
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def __post_init__(self):
+        bad = [m for m in self.mixes if m not in MIXES]
+        if bad or not self.mixes:
+            raise ConfigError(f"unknown mix {bad[0] if bad else ''!r}; choose from {', '.join(MIXES)}")
+        if self.filter not in FILTERS:
+            raise ConfigError(f"unknown filter {self.filter!r}; choose from {', '.join(FILTERS)}")
+        if not 1 <= self.synthetic <= 10_000_000:
+            raise ConfigError("synthetic must be between 1 and 10,000,000 generated images")
+        if not 0 <= self.real_fraction < 1:
+            raise ConfigError("real_fraction must be at least 0 (0: simply concatenate) and below 1")
+        if self.epochs is not None and self.epochs < 1:
+            raise ConfigError("epochs must be at least 1")
+
+    @property
+    def classifier(self):
+        return CNN_RECIPE if self.epochs is None else replace(CNN_RECIPE, train=replace(CNN_RECIPE.train,
+                                                                                         epochs=self.epochs))
 
 
-def check_augment_config(cfg: AugmentConfig, mixes) -> None:
-    bad = [m for m in mixes if m not in MIXES]
-    if bad:
-        raise ValueError(f"unknown mix {bad[0]!r}; choose from {', '.join(MIXES)}")
-    if cfg.filter not in FILTERS:
-        raise ValueError(f"unknown filter {cfg.filter!r}; choose from {', '.join(FILTERS)}")
-    if cfg.synthetic < 1 and any(m != "real" for m in mixes):
-        raise ValueError("--synthetic must be at least 1 for the real+gen and gen mixes")
-    if not 0 <= cfg.real_fraction < 1:
-        raise ValueError("--real-fraction must be at least 0 (0: simply concatenate) and below 1")
-
-
-def run_augment(generator, dataset: Dataset, split: Split, run: Run, cfg: AugmentConfig, mixes=MIXES,
-                seed: int = 0, quiet: bool = False, sample_fn=None) -> dict:
+def run_augment(dataset: Dataset, split: Split, run: Run, cfg: AugmentConfig, seed: int = 0,
+                quiet: bool = False) -> dict:
     """One classifier per mix, each in its own sub-directory; returns the comparison."""
+    generator, _, gan_meta = check_augment(cfg)
+    check_gan_dataset(gan_meta, dataset, cfg.gan)
     data = split_tensors(dataset, split)
     results, real_model = {}, None
-    if "real" in mixes or cfg.filter == "classifier":
+    if "real" in cfg.mixes or cfg.filter == "classifier":
         real_model, results["real"] = _train_mix("real", data, data["train"], dataset, run, cfg, seed, quiet)
-    if any(m != "real" for m in mixes):
-        synthetic = _synthetic(generator, sample_fn, cfg, real_model, seed)
+    if any(m != "real" for m in cfg.mixes):
+        synthetic = _synthetic(generator, cfg, real_model, seed)
         run.log({"synthetic_images": len(synthetic[0]), "filter": cfg.filter})
-        for mix in [m for m in mixes if m != "real"]:
+        for mix in [m for m in cfg.mixes if m != "real"]:
             train = synthetic if mix == "gen" else _mix_real(data["train"], synthetic, cfg.real_fraction)
             results[mix] = _train_mix(mix, data, train, dataset, run, cfg, seed, quiet)[1]
-    return {"method": "augment", "augment_config": cfg.to_dict(),
+    return {"method": "augment", "augment_config": config_to_dict(cfg), "gan_run": cfg.gan,
+            "gan_labels_inside_budget": _gan_labels_inside(cfg.gan, split),
             "mixes": {m: {k: r[k] for k in ("val_accuracy", "test_accuracy")} for m, r in results.items()},
-            **{k: v for k, v in results[_main_mix(mixes)].items() if k != "method"}}
+            **{k: v for k, v in results[_main_mix(cfg.mixes)].items() if k != "method"}}
+
+
+def check_augment(cfg: AugmentConfig):
+    """The GAN to draw from: a conditional one, or a ConfigError."""
+    generator, discriminator, gan_meta = load_gan(need_gan(cfg.gan, "augment"))
+    if not generator.conditional:
+        raise ConfigError(f"{cfg.gan} holds an unconditional {gan_meta['model']}; augmentation needs labelled "
+                          "samples from a cdcgan")
+    return generator, discriminator, gan_meta
 
 
 def _main_mix(mixes) -> str:
@@ -72,27 +90,27 @@ def _main_mix(mixes) -> str:
 
 
 def _train_mix(mix, data, train, dataset, run, cfg, seed, quiet):
-    path = run.path / mix.replace("+", "_")
-    if (path / "results.json").exists():  # an interrupted augment run: finished mixes are read, not retrained
-        return load_classifier(path / "model.safetensors")[0], json.loads((path / "results.json").read_text())
-    arch, kwargs, train_cfg = CNN_PRESETS[cfg.classifier]
-    train_cfg = with_epochs(train_cfg, cfg.epochs) if cfg.epochs else train_cfg
-    sub = Run(path, {**run.config, "mix": mix})
+    """A finished mix (an interrupted augment run) is read back, not retrained."""
+    sub = open_run(run.file(mix.replace("+", "_")), {**run.config, "mix": mix}, resume=True, reuse=True)
+    if sub.finished:
+        return load_classifier(sub.file("model.safetensors"))[0], sub.results()
+    sub.restore_metrics([])
+    recipe = cfg.classifier
     seed_everything(seed)
-    model = build_classifier(arch, dataset.num_classes, **kwargs)
-    history = fit(model, train, data["val"], train_cfg, seed, sub.log, quiet, desc=mix)
-    meta = {"classifier": arch, "classifier_kwargs": kwargs, "num_classes": dataset.num_classes}
-    result = report_classifier(model, data, dataset, history, sub, meta, train_cfg.bf16)
+    model = recipe.build(dataset.num_classes)
+    history = fit(model, train, data["val"], recipe.train, seed, sub.log, quiet, desc=mix)
+    meta = {"classifier": recipe.arch, "classifier_kwargs": recipe.kwargs(), "num_classes": dataset.num_classes}
+    result = report_classifier(model, data, dataset, history, sub, meta, recipe.train.bf16)
     sub.finish({"mix": mix, "n_train": len(train[0]), **result})
     return model, result
 
 
 @torch.no_grad()
-def _synthetic(generator, sample_fn, cfg, real_model, seed):
+def _synthetic(generator, cfg, real_model, seed):
     """Class-balanced generated images; with the classifier filter, drawn 3x and the most confident kept."""
     if cfg.filter == "none":
-        return sample_fn(generator, cfg.synthetic, None, seed)
-    images, labels = sample_fn(generator, 3 * cfg.synthetic, None, seed)
+        return sample(generator, cfg.synthetic, None, seed)
+    images, labels = sample(generator, 3 * cfg.synthetic, None, seed)
     probs = predict_logits(real_model, images).softmax(1)
     confidence = probs.gather(1, labels.view(-1, 1)).squeeze(1)
     keep = []
@@ -115,5 +133,13 @@ def _mix_real(real, synthetic, real_fraction):
             torch.cat([real[1].repeat(repeats), synthetic[1]]))
 
 
-def with_overrides(cfg: AugmentConfig, **overrides) -> AugmentConfig:
-    return replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+def _gan_labels_inside(gan_run: str, split) -> bool:
+    """Whether the cGAN saw only labels this classifier may see too (else real+gen gets extra labels)."""
+    from ..data.splits import read_split_indices
+    labelled = read_split_indices(gan_run)
+    return labelled is not None and set(labelled.tolist()) <= set(split.labelled.tolist())
+
+
+AUGMENT = Method("augment", "a conditional GAN's images added to the real ones", run_augment,
+                 {"default": AugmentConfig()},
+                 shared_gan=SharedGAN("cdcgan", images="budget"), check=check_augment)

@@ -1,41 +1,56 @@
 """Baselines: a CNN trained on the labelled images only, and PCA + k-NN."""
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
+from ..config import ConfigError, config_to_dict
 from ..data import Dataset, Split
 from ..metrics import classification_metrics
-from ..models.classifiers import build_classifier
+from ..models.classifiers import CLASSIFIERS, build_classifier
 from ..report.figures import plot_confusion
 from ..runs import Run
-from ..train import TrainConfig, with_epochs
+from ..train import TrainConfig
+from . import Method
 from .classify import report_classifier, seed_everything, split_tensors, train_classifier
 
-# name -> (architecture, its keyword arguments, training recipe)
-CNN_PRESETS = {
-    # Chosen on the validation split (10k and 1k labels): AdamW + one-cycle + label smoothing.
-    "cnn": ("cnn", {"width": 16}, TrainConfig(epochs=20, batch_size=64, optimizer="adamw", lr=3e-3,
-                                              schedule="onecycle", weight_decay=5e-4, label_smoothing=0.1,
-                                              min_steps=1500)),
-    # Seed 004: SGD 0.01 without momentum, batch 100, 15 epochs, fp32, the last epoch's weights.
-    "cnn-seed": ("cnn-seed", {}, TrainConfig(epochs=15, batch_size=100, optimizer="sgd", lr=0.01,
-                                             bf16=False, select_best=False)),
-}
-METHODS = (*CNN_PRESETS, "pca-knn")
+
+@dataclass(frozen=True)
+class CNNConfig:
+    arch: str = "cnn"  # a models.classifiers name
+    width: int | None = 16  # channels of the first stage (None: the architecture has no width setting)
+    train: TrainConfig = TrainConfig()
+
+    def __post_init__(self):
+        if self.arch not in CLASSIFIERS:
+            raise ConfigError(f"unknown classifier {self.arch!r}; choose from {', '.join(CLASSIFIERS)}")
+        if self.width is not None and not 1 <= self.width <= 1024:
+            raise ConfigError(f"width must be between 1 and 1024, not {self.width}")
+
+    def build(self, num_classes: int):
+        return build_classifier(self.arch, num_classes, **self.kwargs())
+
+    def kwargs(self) -> dict:
+        return {} if self.width is None else {"width": self.width}
 
 
-def run_cnn(dataset: Dataset, split: Split, run: Run, preset: str = "cnn", seed: int = 0,
-            epochs: int | None = None, quiet: bool = False) -> dict:
-    arch, kwargs, cfg = CNN_PRESETS[preset]
-    if epochs:
-        cfg = with_epochs(cfg, epochs)
+# Chosen on the validation split (10k and 1k labels): AdamW + one-cycle + label smoothing.
+CNN_RECIPE = CNNConfig(train=TrainConfig(epochs=20, batch_size=64, optimizer="adamw", lr=3e-3, schedule="onecycle",
+                                         weight_decay=5e-4, label_smoothing=0.1, min_steps_per_epoch=75))
+# Seed 004: SGD 0.01 without momentum, batch 100, 15 epochs, fp32, the last epoch's weights.
+SEED_CNN_RECIPE = CNNConfig(arch="cnn-seed", width=None, train=TrainConfig(epochs=15, batch_size=100, optimizer="sgd",
+                                                                          lr=0.01, bf16=False, select_best=False))
+
+
+def run_cnn(dataset: Dataset, split: Split, run: Run, cfg: CNNConfig, seed: int = 0, quiet: bool = False) -> dict:
     seed_everything(seed)
-    model = build_classifier(arch, dataset.num_classes, **kwargs)
+    model = cfg.build(dataset.num_classes)
     data = split_tensors(dataset, split)
-    history = train_classifier(model, data, cfg, run, seed, quiet)
-    meta = {"classifier": arch, "classifier_kwargs": kwargs, "num_classes": dataset.num_classes}
-    return {"method": preset, "train_config": cfg.to_dict(),
-            **report_classifier(model, data, dataset, history, run, meta, cfg.bf16)}
+    history = train_classifier(model, data, cfg.train, run, seed, quiet)
+    meta = {"classifier": cfg.arch, "classifier_kwargs": cfg.kwargs(), "num_classes": dataset.num_classes}
+    return {"method": run.config.get("method", cfg.arch), "train_config": config_to_dict(cfg.train),
+            **report_classifier(model, data, dataset, history, run, meta, cfg.train.bf16)}
 
 
 class PCAKNN:
@@ -77,11 +92,24 @@ def _unit_rows(x):
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
 
 
-def run_pca_knn(dataset: Dataset, split: Split, run: Run, seed: int = 0, quiet: bool = False) -> dict:
+@dataclass(frozen=True)
+class PCAKNNConfig:
+    components: tuple = (20, 30, 40, 50, 60)  # PCA sizes tried on validation
+    neighbours: tuple = (1, 3, 4, 5, 6, 7, 9)  # k tried on validation
+
+    def __post_init__(self):
+        for name in ("components", "neighbours"):
+            values = getattr(self, name)
+            if not values or not all(isinstance(v, int) and 1 <= v <= 10_000 for v in values):
+                raise ConfigError(f"{name} must be a non-empty list of whole numbers from 1 to 10,000")
+
+
+def run_pca_knn(dataset: Dataset, split: Split, run: Run, cfg: PCAKNNConfig = PCAKNNConfig(), seed: int = 0,
+                quiet: bool = False) -> dict:
     flat = dataset.train_images.reshape(len(dataset.train_images), -1).numpy()
     labels = dataset.train_labels.numpy()
-    model = PCAKNN().fit(flat[split.labelled], labels[split.labelled],
-                         flat[split.validation], labels[split.validation])
+    model = PCAKNN(cfg.components, cfg.neighbours).fit(flat[split.labelled], labels[split.labelled],
+                                                       flat[split.validation], labels[split.validation])
     predictions = model.predict(dataset.test_images.reshape(len(dataset.test_images), -1).numpy())
     test = classification_metrics(dataset.test_labels.numpy(), predictions, dataset.num_classes)
     plot_confusion(test["confusion_matrix"], dataset.classes, run.file("confusion.png"),
@@ -92,10 +120,6 @@ def run_pca_knn(dataset: Dataset, split: Split, run: Run, seed: int = 0, quiet: 
             "test_accuracy": test["accuracy"], "test": test}
 
 
-def run_baseline(method: str, dataset: Dataset, split: Split, run: Run, seed: int = 0,
-                 epochs: int | None = None, quiet: bool = False) -> dict:
-    if method == "pca-knn":
-        return run_pca_knn(dataset, split, run, seed, quiet)
-    if method in CNN_PRESETS:
-        return run_cnn(dataset, split, run, method, seed, epochs, quiet)
-    raise ValueError(f"unknown baseline {method!r}; choose from {', '.join(METHODS)}")
+CNN = Method("cnn", "the default CNN trained on the labelled images only", run_cnn, {"default": CNN_RECIPE})
+CNN_SEED = Method("cnn-seed", "seed 004's CNN and recipe, exactly", run_cnn, {"default": SEED_CNN_RECIPE})
+PCA_KNN = Method("pca-knn", "PCA + k-NN, both sizes picked on validation", run_pca_knn, {"default": PCAKNNConfig()})

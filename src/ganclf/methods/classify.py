@@ -4,7 +4,7 @@ import torch
 from ..data import Dataset, Split, to_float
 from ..metrics import classification_metrics
 from ..report.figures import plot_confusion, plot_curves
-from ..runs import Run, load_checkpoint, save_checkpoint
+from ..runs import Run, RunError, load_checkpoint, save_checkpoint
 from ..train import TrainConfig, fit, predict_logits
 
 
@@ -38,19 +38,35 @@ def report_classifier(model, data: dict, dataset: Dataset, history: list[dict], 
 
 def load_classifier(path):
     """(model, metadata) from a model.safetensors written by report_classifier, whatever method made it."""
+    state, meta = load_checkpoint(path)
+    try:
+        num_classes = int(meta["num_classes"])
+        if not 2 <= num_classes <= 10_000:
+            raise ValueError(f"num_classes {num_classes} out of range")
+        model = _build(meta, num_classes)
+        model.load_state_dict(state["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+        raise RunError(f"{path}: not a usable ganclf classifier ({str(err).splitlines()[0][:200]})") from None
+    return model, meta
+
+
+def _build(meta: dict, num_classes: int):
     from ..models.classifiers import build_classifier
     from ..models.gans import build_gan
+    from ..models.ssl_nets import build_discriminator
     from ..models.transfer import TransferClassifier
-    state, meta = load_checkpoint(path)
-    if meta["classifier"] == "transfer":
+    kind = meta["classifier"]
+    if kind == "transfer":
         gan, head = meta["gan"], meta["transfer"]
-        _, discriminator = build_gan(gan["model"], gan["preset"], gan["num_classes"])
-        model = TransferClassifier(discriminator, meta["num_classes"], head["head"],
-                                   activation=head["head_activation"], dropout=head["dropout"])
-    else:
-        model = build_classifier(meta["classifier"], meta["num_classes"], **meta.get("classifier_kwargs", {}))
-    model.load_state_dict(state["model"])
-    return model, meta
+        _, discriminator = build_gan(gan["model"], gan.get("networks", gan.get("preset")), int(gan["num_classes"]))
+        return TransferClassifier(discriminator, num_classes, head["head"], activation=head["head_activation"],
+                                  dropout=head["dropout"])
+    if kind == "ssl-gan":
+        return build_discriminator(meta["discriminator"], num_classes)
+    kwargs = meta.get("classifier_kwargs", {})
+    if not isinstance(kwargs, dict) or not all(isinstance(v, int) and 0 < v <= 1024 for v in kwargs.values()):
+        raise ValueError(f"classifier settings {kwargs!r} out of range")
+    return build_classifier(kind, num_classes, **kwargs)
 
 
 def seed_everything(seed: int) -> None:

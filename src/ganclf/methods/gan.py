@@ -1,31 +1,32 @@
 """Training a GAN (gan, dcgan, cdcgan): alternating discriminator and generator steps, a sample grid and a
-checkpoint every epoch, exact resume after any interruption.
+checkpoint every epoch, exact resume after any interruption (the loop is gan_loop's, shared with ssl-gan).
 
 Each step is a short list of phases (stylegan2-ada's loop): the discriminator's loss on a real and a
 generated batch, then the generator's loss on a fresh generated batch. The recipe picks the losses.
 """
 import copy
-import json
-import math
-import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
+from ..config import ConfigError, config_from_dict, config_to_dict
 from ..data import Dataset, Split, to_float
-from ..models.gans import CONDITIONAL, build_gan
+from ..gan_loop import CHECKPOINT, GANState, adam, ema_update, resume, train_epochs
+from ..models.gans import CONDITIONAL, GANS, build_gan
 from ..report.figures import plot_gan_losses, save_grid
-from ..runs import Run, RunError, load_checkpoint, load_optimizer_state, optimizer_state, save_checkpoint
-from ..train import TrainingDiverged, autocast, default_device, index_stream
+from ..runs import Run, RunError, load_checkpoint
+from ..train import autocast, default_device, index_stream
+from . import Method
 
-CHECKPOINT = "checkpoint.safetensors"
+LOSSES = ("nonsaturating", "hinge")
 
 
 @dataclass(frozen=True)
 class GANConfig:
+    model: str = "dcgan"  # gan | dcgan | cdcgan (conditional)
+    networks: str = "default"  # default | seed | cnn (dcgan): which generator and discriminator (models/gans.py)
     epochs: int = 30
     batch_size: int = 64
     lr_g: float = 2e-4
@@ -35,39 +36,44 @@ class GANConfig:
     real_label: float = 1.0  # < 1: one-sided label smoothing (Salimans et al. 2016)
     class_weight: float = 0.0  # conditional models: AC-GAN class loss on D's features, real and generated
     ema: float = 0.0  # > 0: sample from an exponential moving average of G's weights
-    min_steps: int = 0  # small label budgets: stretch epochs so training still takes this many steps
+    min_steps_per_epoch: int = 0  # small label budgets: an epoch is at least this many steps
     bf16: bool = True
-    checkpoint_every: int = 1
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def __post_init__(self):
+        if (self.model, self.networks) not in GANS:
+            raise ConfigError(f"no {self.networks!r} networks for GAN model {self.model!r}; models: "
+                              f"{', '.join(sorted({m for m, _ in GANS}))}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"unknown GAN loss {self.loss!r}; choose from {', '.join(LOSSES)}")
+        if self.epochs < 1 or self.batch_size < 1 or self.min_steps_per_epoch < 0:
+            raise ConfigError("epochs and batch_size must be at least 1")
+
+    @property
+    def conditional(self) -> bool:
+        return self.model in CONDITIONAL
 
 
-# (model, preset) -> training recipe; the seed presets repeat the seed projects' settings.
-RECIPES = {
-    ("gan", "default"): GANConfig(epochs=50, batch_size=64, ema=0.999, min_steps=1500),
-    ("gan", "seed"): GANConfig(epochs=100, batch_size=256, bf16=False),
-    ("dcgan", "default"): GANConfig(epochs=20, batch_size=64, ema=0.999, min_steps=1500),
-    ("dcgan", "cnn"): GANConfig(epochs=20, batch_size=64, ema=0.999, min_steps=1500),
-    ("dcgan", "seed"): GANConfig(epochs=50, batch_size=100, lr_g=1e-4, lr_d=1e-4, beta1=0.9, bf16=False),
+# The seed presets repeat the seed projects' settings. min_steps_per_epoch: 1,500 steps over the default epochs.
+PRESETS = {
+    "gan": GANConfig(model="gan", epochs=50, batch_size=64, ema=0.999, min_steps_per_epoch=30),
+    "gan-seed": GANConfig(model="gan", networks="seed", epochs=100, batch_size=256, bf16=False),
+    "dcgan": GANConfig(model="dcgan", epochs=20, batch_size=64, ema=0.999, min_steps_per_epoch=75),
+    # A discriminator laid out as the default CNN (at twice its width), the one to transfer.
+    "dcgan-cnn": GANConfig(model="dcgan", networks="cnn", epochs=20, batch_size=64, ema=0.999,
+                           min_steps_per_epoch=75),
+    "dcgan-seed": GANConfig(model="dcgan", networks="seed", epochs=50, batch_size=100, lr_g=1e-4, lr_d=1e-4,
+                            beta1=0.9, bf16=False),
     # Chosen on validation CAS (H100 sweep, 10k images): hinge 96.5% vs non-saturating 95.7% at 20 epochs,
     # 97.3% at 40; the AC-GAN class term 95.7% vs 95.1% without it.
-    ("cdcgan", "default"): GANConfig(epochs=40, batch_size=64, ema=0.999, min_steps=1500, loss="hinge",
-                                     class_weight=1.0),
-    ("cdcgan", "seed"): GANConfig(epochs=30, batch_size=256, bf16=False),
+    "cdcgan": GANConfig(model="cdcgan", epochs=40, batch_size=64, ema=0.999, min_steps_per_epoch=38, loss="hinge",
+                        class_weight=1.0),
+    "cdcgan-seed": GANConfig(model="cdcgan", networks="seed", epochs=30, batch_size=256, bf16=False),
 }
-LOSSES = ("nonsaturating", "hinge")
 
 
-def make_gan_config(model: str, preset: str = "default", **overrides) -> GANConfig:
-    if (model, preset) not in RECIPES:
-        build_gan(model, preset)  # raises the error that names the choices
-    cfg = replace(RECIPES[model, preset], **{k: v for k, v in overrides.items() if v is not None})
-    if cfg.loss not in LOSSES:
-        raise ValueError(f"unknown GAN loss {cfg.loss!r}; choose from {', '.join(LOSSES)}")
-    if cfg.epochs < 1 or cfg.batch_size < 1:
-        raise ValueError("--epochs and --batch-size must be at least 1")
-    return cfg
+def preset_name(model: str, networks: str = "default") -> str:
+    """The preset of a (model, networks) pair as the command line names them: dcgan + cnn -> dcgan-cnn."""
+    return model if networks == "default" else f"{model}-{networks}"
 
 
 def d_loss(real_logit, fake_logit, cfg: GANConfig):
@@ -85,25 +91,25 @@ def g_loss(fake_logit, cfg: GANConfig):
 
 
 class GANTrainer:
-    """The networks, optimizers, noise generator and EMA of one GAN run, and its steps."""
+    """The networks, optimizers, noise stream and weight average of one GAN run, and its step."""
 
-    def __init__(self, model: str, preset: str, cfg: GANConfig, num_classes: int, seed: int):
+    def __init__(self, cfg: GANConfig, num_classes: int, seed: int):
         torch.manual_seed(seed)
         self.cfg, self.device = cfg, default_device()
         self.g, self.d = (net.to(self.device, memory_format=torch.channels_last)
-                          for net in build_gan(model, preset, num_classes))
-        self.conditional, self.num_classes = model in CONDITIONAL, num_classes
+                          for net in build_gan(cfg.model, cfg.networks, num_classes))
+        self.conditional = cfg.conditional
+        modules = {"G": self.g, "D": self.d}
+        self.classifier = None
         if cfg.class_weight and self.conditional:
-            self.classifier = torch.nn.Linear(self.d.feature_dim, num_classes).to(self.device)
-        else:
-            self.classifier = None
-        d_params = list(self.d.parameters()) + (list(self.classifier.parameters()) if self.classifier is not None else [])
-        fused = self.device.type == "cuda"
-        self.opt_g = torch.optim.Adam(self.g.parameters(), cfg.lr_g, betas=(cfg.beta1, 0.999), fused=fused)
-        self.opt_d = torch.optim.Adam(d_params, cfg.lr_d, betas=(cfg.beta1, 0.999), fused=fused)
-        self.ema = copy.deepcopy(self.g).eval().requires_grad_(False) if cfg.ema else None
+            self.classifier = modules["classifier"] = torch.nn.Linear(self.d.feature_dim, num_classes).to(self.device)
+        d_params = [p for name, m in modules.items() if name != "G" for p in m.parameters()]
+        optimizers = {"G": adam(self.g.parameters(), cfg.lr_g, cfg.beta1), "D": adam(d_params, cfg.lr_d, cfg.beta1)}
+        self.ema = None
+        if cfg.ema:
+            self.ema = modules["G_ema"] = copy.deepcopy(self.g).eval().requires_grad_(False)
         self.noise = torch.Generator().manual_seed(seed)
-        self.epoch = self.steps = 0
+        self.state = GANState(modules, optimizers, {"noise": self.noise}, self.device)
 
     def sampler(self):
         """The generator to draw samples from: the weight average when there is one."""
@@ -116,6 +122,7 @@ class GANTrainer:
     def step(self, real, labels) -> torch.Tensor:
         """One discriminator and one generator update; returns [d_loss, g_loss, d_real_acc, d_fake_acc]."""
         cfg, y = self.cfg, labels if self.conditional else None
+        opt = self.state.optimizers
         with autocast(cfg.bf16, self.device):
             fake = self._fake(len(real), y)
             h_real, h_fake = self.d.features(real, y), self.d.features(fake.detach(), y)
@@ -123,18 +130,19 @@ class GANTrainer:
             loss_d = d_loss(real_logit, fake_logit, cfg)
             if self.classifier is not None:
                 loss_d = loss_d + cfg.class_weight * F.cross_entropy(self.classifier(h_real).float(), y)
-        self._update(self.opt_d, loss_d)
+        _update(opt["D"], loss_d)
         self._freeze_d(True)  # the generator step needs gradients through D, not for D's weights
         with autocast(cfg.bf16, self.device):
             h = self.d.features(fake, y)
             loss_g = g_loss(self.d.score(h, y).float(), cfg)
             if self.classifier is not None:
                 loss_g = loss_g + cfg.class_weight * F.cross_entropy(self.classifier(h).float(), y)
-        self._update(self.opt_g, loss_g)
+        _update(opt["G"], loss_g)
         self._freeze_d(False)
-        self.steps += 1
+        self.state.step += 1
         if self.ema is not None:  # warm-up: early on the average must not cling to the random initial weights
-            _ema_update(self.ema, self.g, min(cfg.ema, (1 + self.steps) / (10 + self.steps)))
+            steps = self.state.step
+            ema_update(self.ema, self.g, min(cfg.ema, (1 + steps) / (10 + steps)))
         return torch.stack([loss_d.detach(), loss_g.detach(), (real_logit > 0).float().mean(),
                             (fake_logit < 0).float().mean()])
 
@@ -143,95 +151,45 @@ class GANTrainer:
         if self.classifier is not None:
             self.classifier.requires_grad_(not frozen)
 
-    def _update(self, optimizer, loss):
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
 
-    def state(self) -> dict:
-        return {"g": self.g.state_dict(), "d": self.d.state_dict(), "opt_g": optimizer_state(self.opt_g),
-                "opt_d": optimizer_state(self.opt_d), "noise": self.noise.get_state(),
-                "torch_rng": torch.get_rng_state(),
-                "steps": torch.tensor(self.steps),
-                **({"ema": self.ema.state_dict()} if self.ema is not None else {}),
-                **({"classifier": self.classifier.state_dict()} if self.classifier is not None else {})}
-
-    def load_state(self, state: dict) -> None:
-        self.g.load_state_dict(state["g"])
-        self.d.load_state_dict(state["d"])
-        load_optimizer_state(self.opt_g, state["opt_g"])
-        load_optimizer_state(self.opt_d, state["opt_d"])
-        self.noise.set_state(state["noise"])
-        torch.set_rng_state(state["torch_rng"])
-        self.steps = int(state["steps"])
-        if self.ema is not None:
-            self.ema.load_state_dict(state["ema"])
-        if self.classifier is not None:
-            self.classifier.load_state_dict(state["classifier"])
+def _update(optimizer, loss):
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
 
 
-@torch.no_grad()
-def _ema_update(ema, model, decay: float) -> None:
-    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
-    for b_ema, b in zip(ema.buffers(), model.buffers()):
-        b_ema.copy_(b)
-
-
-def train_gan(model: str, preset: str, cfg: GANConfig, dataset: Dataset, split: Split, run: Run, seed: int = 0,
-              quiet: bool = False, resume: bool = False) -> dict:
-    """Train on the split's labelled images (their labels only for conditional models)."""
-    trainer = GANTrainer(model, preset, cfg, dataset.num_classes, seed)
+def train_gan(dataset: Dataset, split: Split, run: Run, cfg: GANConfig, seed: int = 0, quiet: bool = False) -> dict:
+    """Train on the split's labelled images (their labels only for conditional models); resumes the run's
+    checkpoint if it has one."""
+    trainer = GANTrainer(cfg, dataset.num_classes, seed)
     device = trainer.device
     images = to_float(dataset.train_images[split.labelled]).to(device)
     labels = dataset.train_labels[split.labelled].to(device)
-    meta = gan_meta(model, preset, dataset, cfg, seed)
-    if resume:
-        _resume(trainer, run)
-    fixed_z, fixed_y = _fixed_noise(trainer, dataset.num_classes, seed)
     if len(images) < cfg.batch_size:
         raise ValueError(f"{len(images)} training images are fewer than one batch of {cfg.batch_size}")
-    steps = max(len(images) // cfg.batch_size, math.ceil(cfg.min_steps / cfg.epochs))
-    bar = tqdm(range(trainer.epoch, cfg.epochs), desc=f"{model}", disable=quiet, initial=trainer.epoch,
-               total=cfg.epochs)
-    for epoch in bar:
-        start = time.time()
+    resume(trainer.state, run, "gan")
+    fixed_z, fixed_y = _fixed_noise(trainer, dataset.num_classes, seed)
+    steps = max(len(images) // cfg.batch_size, cfg.min_steps_per_epoch)
+
+    def epoch() -> dict:
         order = index_stream(len(images), steps * cfg.batch_size, trainer.noise).to(device)
         trainer.g.train(), trainer.d.train()
         totals = torch.zeros(4, device=device)
         for step in range(steps):
             idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
             totals += trainer.step(images[idx].contiguous(memory_format=torch.channels_last), labels[idx])
-        d_l, g_l, real_acc, fake_acc = (totals / steps).tolist()  # one host sync per epoch, not per step
-        if not all(map(_finite, (d_l, g_l))):
-            raise TrainingDiverged(f"GAN loss became non-finite in epoch {epoch + 1}; the last good checkpoint "
-                                   f"is kept in {run.path}; try a lower learning rate")
-        trainer.epoch = epoch + 1
-        record = {"epoch": trainer.epoch, "d_loss": d_l, "g_loss": g_l, "d_real_acc": real_acc,
-                  "d_fake_acc": fake_acc, "epoch_time_s": round(time.time() - start, 3),
-                  "images_per_s": round(steps * cfg.batch_size / (time.time() - start), 1)}
-        save_grid(sample_images(trainer.sampler(), fixed_z, fixed_y), run.file(f"samples/epoch_{trainer.epoch:03d}.png"),
-                  nrow=10)
-        if trainer.epoch % cfg.checkpoint_every == 0 or trainer.epoch == cfg.epochs:
-            save_checkpoint(run.file(CHECKPOINT), trainer.state(), {**meta, "epoch": trainer.epoch})
-        run.log(record)  # after the checkpoint: the metrics file never runs ahead of what a resume restores
-        bar.set_postfix(d=f"{d_l:.3f}", g=f"{g_l:.3f}", real=f"{real_acc:.2f}", fake=f"{fake_acc:.2f}")
-    history = run.metrics()
+        names = ("d_loss", "g_loss", "d_real_acc", "d_fake_acc")
+        return dict(zip(names, (totals / steps).tolist()))  # one host sync per epoch, not per step
+
+    def draw(path):
+        save_grid(sample_images(trainer.sampler(), fixed_z, fixed_y), path, nrow=10)
+
+    history = train_epochs(trainer.state, run, cfg.epochs, epoch, kind="gan", meta=gan_meta(dataset, cfg, seed),
+                           draw_samples=draw, quiet=quiet, desc=cfg.model, show=("d_loss", "g_loss"))
     plot_gan_losses(history, run.file("losses.png"), title=run.path.name)
-    save_grid(sample_images(trainer.sampler(), fixed_z, fixed_y), run.file("samples.png"), nrow=10)
-    return {"method": model, "preset": preset, "gan_config": cfg.to_dict(), "epochs": trainer.epoch,
-            "final": history[-1] if history else {}}
-
-
-def _finite(value: float) -> bool:
-    return value == value and abs(value) != float("inf")
-
-
-def _resume(trainer: GANTrainer, run: Run) -> None:
-    state, meta = load_checkpoint(run.file(CHECKPOINT))
-    trainer.load_state(state)
-    trainer.epoch = meta["epoch"]
-    kept = [r for r in run.metrics() if r.get("epoch", 0) <= trainer.epoch]  # drop lines of a lost epoch
-    run.file("metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept))
+    draw(run.file("samples.png"))
+    return {"method": cfg.model, "gan_config": config_to_dict(cfg), "epochs": trainer.state.epoch,
+            "steps_per_epoch": steps, "final": history[-1] if history else {}}
 
 
 def _fixed_noise(trainer: GANTrainer, num_classes: int, seed: int):
@@ -268,20 +226,37 @@ def sample(g, n: int, labels=None, seed: int = 0, bf16: bool = True):
     return sample_images(g, z, labels, bf16), labels
 
 
-def gan_meta(model: str, preset: str, dataset: Dataset, cfg: GANConfig, seed: int) -> dict:
-    return {"model": model, "preset": preset, "dataset": dataset.name, "num_classes": dataset.num_classes,
-            "classes": list(dataset.classes), "gan_config": cfg.to_dict(), "seed": seed}
+def gan_meta(dataset: Dataset, cfg: GANConfig, seed: int) -> dict:
+    return {"model": cfg.model, "networks": cfg.networks, "dataset": dataset.name,
+            "num_classes": dataset.num_classes, "classes": list(dataset.classes), "gan_config": config_to_dict(cfg),
+            "seed": seed}
 
 
 def load_gan(run_dir):
-    """(generator to sample from, discriminator, metadata) from a GAN run directory's checkpoint."""
+    """(generator to sample from, discriminator, metadata) from a GAN run directory's checkpoint; checkpoints of
+    ganclf before the shared GAN core are read too."""
     path = Path(run_dir) / CHECKPOINT
     if not path.exists():
         raise RunError(f"{run_dir} holds no GAN checkpoint ({CHECKPOINT}); train one with `ganclf train-gan`")
     state, meta = load_checkpoint(path)
-    if "model" not in meta or "gan_config" not in meta:
-        raise RunError(f"{path} is not a GAN checkpoint")
-    g, d = build_gan(meta["model"], meta["preset"], meta["num_classes"])
-    g.load_state_dict(state.get("ema", state["g"]))
-    d.load_state_dict(state["d"])
+    if meta.get("kind", "gan") != "gan":
+        raise RunError(f"{path} is not a GAN checkpoint (it holds a {meta.get('kind')} run)")
+    if meta.get("layout") is None:  # layout 1: g / d / ema keys, preset named 'preset'
+        meta = {**meta, "networks": meta.get("preset")}
+        state = {"modules": {"G": state.get("g"), "D": state.get("d"), "G_ema": state.get("ema")}}
+    try:
+        cfg = config_from_dict(GANConfig, meta["gan_config"], f"{path} gan_config") if meta.get("layout") else None
+        num_classes = int(meta["num_classes"])
+        if not 1 <= num_classes <= 10_000:
+            raise ValueError(f"num_classes {num_classes} out of range")
+        g, d = build_gan(cfg.model if cfg else meta["model"], meta["networks"], num_classes)
+        modules = state["modules"]
+        g.load_state_dict(modules.get("G_ema") or modules["G"])
+        d.load_state_dict(modules["D"])
+    except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as err:
+        raise RunError(f"{path}: not a usable GAN checkpoint ({str(err).splitlines()[0][:200]})") from None
     return g.eval(), d, meta
+
+
+TRAIN_GAN = Method("train-gan", "train a GAN (gan, dcgan, cdcgan) on a label budget's images", train_gan, PRESETS,
+                   default_preset="dcgan", default_labels="10000", kind="gan")

@@ -11,7 +11,7 @@ feature network and the same number of generated images (FID is biased by sample
 """
 import time
 import warnings
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -23,10 +23,9 @@ from ..models.classifiers import build_classifier
 from ..metrics import frechet_distance, precision_recall
 from ..runs import RunError, load_checkpoint, save_checkpoint
 from ..train import TrainConfig, fit, predict_logits
-from .baseline import CNN_PRESETS
+from .baseline import CNN_RECIPE
 from .classify import seed_everything
 
-RECIPE = "cnn"  # CNN_PRESETS entry for both the feature network and the CAS classifier
 # 55k labelled images need few passes: 2 epochs reached 0.994 validation accuracy (the recipe's 20 would
 # cost ~10x the time for features that change little).
 FEATURE_EPOCHS = 3
@@ -47,7 +46,7 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
     split = make_split(dataset.train_labels.numpy(), max_images or "all", SEED, dataset.name, dataset.num_classes)
     recipe = {"classifier": arch, "classifier_kwargs": kwargs, "num_classes": dataset.num_classes,
               "dataset": dataset.name, "classes": list(dataset.classes), "split": split.name,
-              "train_config": cfg.to_dict(), "seed": SEED}
+              "train_config": asdict(cfg), "seed": SEED}
     name = dataset.name if epochs is None and max_images is None else f"{split.name}-{cfg.epochs}ep"
     path = Path(cache_dir or ganclf_cache_dir() / "features") / f"{name}.safetensors"
     seed_everything(SEED)  # the same initial weights every time the network is trained
@@ -62,8 +61,9 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
 
 
 def _recipe(epochs: int | None) -> tuple[str, dict, TrainConfig]:
-    arch, kwargs, cfg = CNN_PRESETS[RECIPE]
-    return arch, kwargs, (replace(cfg, epochs=epochs, min_steps=0) if epochs else cfg)
+    """The default CNN's recipe (for the feature network and the CAS classifier), optionally shortened."""
+    cfg = CNN_RECIPE.train
+    return CNN_RECIPE.arch, CNN_RECIPE.kwargs(), (replace(cfg, epochs=epochs, min_steps_per_epoch=0) if epochs else cfg)
 
 
 def _cached_state(path: Path, recipe: dict) -> dict | None:

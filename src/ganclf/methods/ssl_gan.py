@@ -8,19 +8,20 @@ exponential moving average of D's weights (noise off), picked at its best valida
 """
 import copy
 import math
-import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
+from ..config import ConfigError, config_to_dict, make_config as make_preset
 from ..data import Dataset, Split, to_float
 from ..data.transforms import random_shift
-from ..models.ssl_nets import Generator, build_discriminator, data_dependent_init
+from ..gan_loop import GANState, adam, resume, train_epochs
+from ..models.ssl_nets import DISCRIMINATORS, Generator, build_discriminator, data_dependent_init
 from ..report.figures import plot_history, save_grid
-from ..runs import (Run, RunError, load_checkpoint, load_optimizer_state, optimizer_state, save_checkpoint)
-from ..train import TrainingDiverged, autocast, default_device, predict_logits
+from ..runs import Run
+from ..train import autocast, default_device, predict_logits
+from . import Method
 from .classify import report_classifier
 
 GEN_LOSSES = ("feature-matching", "combined")
@@ -46,8 +47,17 @@ class SSLConfig:
     bf16: bool = True
     sample_every: int = 5  # epochs between sample grids (the last epoch always gets one)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def __post_init__(self):
+        if self.arch not in DISCRIMINATORS:
+            raise ConfigError(f"unknown discriminator {self.arch!r}; choose from {', '.join(DISCRIMINATORS)}")
+        if self.gen_loss not in GEN_LOSSES:
+            raise ConfigError(f"unknown generator loss {self.gen_loss!r}; choose from {', '.join(GEN_LOSSES)}")
+        if self.gen_output not in ("sigmoid", "softplus"):
+            raise ConfigError(f"unknown generator output {self.gen_output!r}; choose sigmoid or softplus")
+        if min(self.epochs, self.batch_size, self.labelled_batch, self.sample_every) < 1 or self.lr <= 0:
+            raise ConfigError("epochs, batch sizes, sample_every and the learning rate must be positive")
+        if self.shift < 0:
+            raise ConfigError(f"shift must be 0 or more pixels, not {self.shift}")
 
 
 PRESETS = {
@@ -67,19 +77,7 @@ PRESETS = {
 
 
 def make_config(preset: str = "mlp", **overrides) -> SSLConfig:
-    if preset not in PRESETS:
-        raise ValueError(f"unknown ssl-gan preset {preset!r}; choose from {', '.join(PRESETS)}")
-    unknown = set(overrides) - set(SSLConfig.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"unknown ssl-gan setting(s) {', '.join(sorted(unknown))}")
-    cfg = replace(PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
-    if cfg.gen_loss not in GEN_LOSSES:
-        raise ValueError(f"unknown generator loss {cfg.gen_loss!r}; choose from {', '.join(GEN_LOSSES)}")
-    if cfg.epochs < 1 or cfg.batch_size < 1 or cfg.labelled_batch < 1 or cfg.lr <= 0:
-        raise ValueError("epochs, batch sizes and the learning rate must be positive")
-    if cfg.shift < 0:
-        raise ValueError(f"shift must be 0 or more pixels, not {cfg.shift}")
-    return cfg
+    return make_preset(PRESETS, preset, "ssl-gan", **overrides)
 
 
 # ---- losses (pure functions of the logits) ----
@@ -126,47 +124,27 @@ def lr_factor(cfg: SSLConfig, step: int, total: int) -> float:
     return 1.0 if step < start else max(0.0, (total - step) / max(total - start, 1))
 
 
-class _State:
-    """Everything a checkpoint holds: networks, optimizers, weight average, random streams, history."""
+class _State(GANState):
+    """D, G, D's weight average and the data-order stream; the best average so far is kept in `tensors`."""
 
     def __init__(self, cfg: SSLConfig, num_classes: int, seed: int, device=torch.device("cpu")):
         torch.manual_seed(seed)
         self.D = build_discriminator(cfg.arch, num_classes).to(device)
         self.G = Generator(output=cfg.gen_output).to(device)
-        self.device = device
         self.ema = copy.deepcopy(self.D).requires_grad_(False)
-        adam = dict(lr=cfg.lr, betas=(cfg.beta1, 0.999), eps=cfg.adam_eps, fused=True)  # fused: 20% faster a step
-        self.opt_d = torch.optim.Adam(self.D.parameters(), **adam)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), **adam)
+        self.opt_d = adam(self.D.parameters(), cfg.lr, cfg.beta1, cfg.adam_eps)
+        self.opt_g = adam(self.G.parameters(), cfg.lr, cfg.beta1, cfg.adam_eps)
         self.order = torch.Generator().manual_seed(seed)  # data order; model noise uses torch's global stream
-        self.epoch, self.step, self.best_val, self.history = 0, 0, -1.0, []
-        self.best = copy.deepcopy(self.ema.state_dict())
-
-    def state_dict(self) -> dict:
-        return {"D": self.D.state_dict(), "G": self.G.state_dict(), "ema": self.ema.state_dict(),
-                "best": self.best, "opt_d": optimizer_state(self.opt_d), "opt_g": optimizer_state(self.opt_g),
-                "rng": torch.get_rng_state(), "order": self.order.get_state(),
-                **({"rng_cuda": torch.cuda.get_rng_state()} if self.device.type == "cuda" else {})}
-
-    def load(self, state: dict, meta: dict) -> None:
-        self.D.load_state_dict(state["D"])
-        self.G.load_state_dict(state["G"])
-        self.ema.load_state_dict(state["ema"])
-        self.best = state["best"]
-        load_optimizer_state(self.opt_d, state["opt_d"])
-        load_optimizer_state(self.opt_g, state["opt_g"])
-        torch.set_rng_state(state["rng"])
-        if "rng_cuda" in state:
-            torch.cuda.set_rng_state(state["rng_cuda"])
-        self.order.set_state(state["order"])
-        self.epoch, self.step, self.best_val, self.history = (meta["epoch"], meta["step"], meta["best_val"],
-                                                              meta["history"])
+        super().__init__({"D": self.D, "G": self.G, "D_ema": self.ema}, {"D": self.opt_d, "G": self.opt_g},
+                         {"order": self.order}, device)
+        self.values["best_val"] = -1.0
+        self.tensors["best"] = copy.deepcopy(self.ema.state_dict())
 
 
 def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed: int = 0,
-                  quiet: bool = False, device: str | None = None, resume: bool = False) -> dict:
-    """Train (with `resume`, from run/checkpoint.safetensors), test the best-on-validation classifier once."""
-    device = torch.device(device) if device else default_device()
+                  quiet: bool = False) -> dict:
+    """Train (resuming the run's checkpoint if it has one), test the best-on-validation classifier once."""
+    device = default_device()
     images = to_float(dataset.train_images).to(device)
     lab_x, lab_y = images[split.labelled], dataset.train_labels[split.labelled]
     unl_x = images[split.unlabelled]
@@ -176,45 +154,37 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
         raise ValueError(f"{len(unl_x)} unlabelled images are fewer than one batch of {cfg.batch_size}; "
                          "the semi-supervised GAN needs unlabelled images (use a smaller label budget)")
     st = _State(cfg, dataset.num_classes, seed, device)
-    checkpoint = run.file("checkpoint.safetensors")
-    if checkpoint.exists() and not resume:
-        raise RunError(f"{run.path} holds an interrupted run; resume it (--resume) or choose another --out")
-    if checkpoint.exists():
-        _resume(st, checkpoint, cfg, run)
-    else:
+    if not resume(st, run, "ssl-gan"):
         with autocast(cfg.bf16, device):  # reference: D's data-dependent init on 500 images (G has none)
             data_dependent_init(st.D, unl_x[torch.randperm(len(unl_x), generator=st.order)[:500]])
         st.ema.load_state_dict(st.D.state_dict())
     steps = _steps_per_epoch(len(unl_x), cfg)
     fixed_z = st.G.sample_z(100, torch.Generator().manual_seed(seed))
-    bar = tqdm(range(st.epoch, cfg.epochs), desc="ssl-gan", disable=quiet, leave=False)
-    for epoch in bar:
-        start = time.time()
+
+    def epoch() -> dict:
         losses = _train_epoch(st, cfg, lab_x, lab_y, unl_x, steps)
         val_acc, val_loss = _evaluate(st.ema, val, cfg.bf16)
-        record = {"epoch": epoch + 1, **losses, "val_acc": val_acc, "val_loss": val_loss,
-                  "val_acc_raw": _evaluate(st.D, val, cfg.bf16)[0],
-                  "lr": cfg.lr * lr_factor(cfg, st.step, cfg.epochs * steps),
-                  "epoch_time_s": round(time.time() - start, 3)}
-        st.epoch = epoch + 1
-        st.history.append(record)
-        if val_acc > st.best_val:
-            st.best_val, st.best = val_acc, copy.deepcopy(st.ema.state_dict())
-        if st.epoch % cfg.sample_every == 0 or st.epoch == cfg.epochs:
-            _plot_samples(st.G, fixed_z, run.file(f"samples/epoch{st.epoch:04d}.png"))
-        _save(st, checkpoint, cfg, seed)
-        run.log(record)
-        bar.set_postfix(d=f"{record['loss_unl']:.3f}", g=f"{record['loss_gen']:.3f}", val=f"{val_acc:.4f}")
-    _plot_losses(st.history, run.file("losses.png"))
+        if val_acc > st.values["best_val"]:
+            st.values["best_val"], st.tensors["best"] = val_acc, copy.deepcopy(st.ema.state_dict())
+        return {**losses, "val_acc": val_acc, "val_loss": val_loss, "val_acc_raw": _evaluate(st.D, val, cfg.bf16)[0],
+                "lr": cfg.lr * lr_factor(cfg, st.step, cfg.epochs * steps)}
+
+    history = train_epochs(st, run, cfg.epochs, epoch, kind="ssl-gan", meta={"config": config_to_dict(cfg),
+                                                                             "seed": seed},
+                           draw_samples=lambda path: _plot_samples(st.G, fixed_z, path), sample_every=cfg.sample_every,
+                           quiet=quiet, desc="ssl-gan", show=("loss_unl", "loss_gen", "val_acc"))
+    _plot_losses(history, run.file("losses.png"))
+    _plot_samples(st.G, fixed_z, run.file("samples.png"))
     model = build_discriminator(cfg.arch, dataset.num_classes)
-    model.load_state_dict({k: v.cpu() for k, v in st.best.items()})
+    model.load_state_dict({k: v.cpu() for k, v in st.tensors["best"].items()})
     data = {"test": (to_float(dataset.test_images), dataset.test_labels)}
-    meta = {"discriminator": cfg.arch, "num_classes": dataset.num_classes, "ssl_config": cfg.to_dict()}
-    results = report_classifier(model, data, dataset, st.history, run, meta, cfg.bf16)
-    best_epoch = max(st.history, key=lambda r: r["val_acc"])["epoch"]
-    return {"method": "ssl-gan", "train_config": cfg.to_dict(), "best_epoch": best_epoch,
-            "train_time_s": round(sum(r["epoch_time_s"] for r in st.history), 1),  # over resumes too
-            "final_val_accuracy": st.history[-1]["val_acc"], **results}
+    meta = {"classifier": "ssl-gan", "discriminator": cfg.arch, "num_classes": dataset.num_classes,
+            "ssl_config": config_to_dict(cfg)}
+    results = report_classifier(model, data, dataset, history, run, meta, cfg.bf16)
+    best_epoch = max(history, key=lambda r: r["val_acc"])["epoch"]
+    return {"method": "ssl-gan", "train_config": config_to_dict(cfg), "best_epoch": best_epoch,
+            "train_time_s": round(sum(r["epoch_time_s"] for r in history), 1),  # over resumes too
+            "final_val_accuracy": history[-1]["val_acc"], **results}
 
 
 def _steps_per_epoch(n_unlabelled: int, cfg: SSLConfig) -> int:
@@ -276,9 +246,6 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         sums += torch.stack([loss_lab.detach(), loss_unl.detach(), loss_gen.detach(),
                              (l_lab.argmax(1) == y_lab).float().mean()])
     out = dict(zip(("loss_lab", "loss_unl", "loss_gen", "train_acc"), (sums / steps).tolist()))
-    if not all(map(math.isfinite, out.values())):
-        raise TrainingDiverged(f"ssl-gan loss became non-finite in epoch {st.epoch + 1}; the last good "
-                               "checkpoint is kept; lower the learning rate")
     out["train_loss"] = out["loss_lab"]
     return out
 
@@ -286,21 +253,6 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
 def _evaluate(model, data, bf16: bool) -> tuple[float, float]:
     logits, labels = predict_logits(model, data[0], bf16), data[1].cpu()  # logits come back on the CPU
     return (logits.argmax(1) == labels).float().mean().item(), F.cross_entropy(logits, labels).item()
-
-
-def _save(st: _State, path, cfg: SSLConfig, seed: int) -> None:
-    save_checkpoint(path, st.state_dict(), {"config": cfg.to_dict(), "seed": seed, "epoch": st.epoch,
-                                            "step": st.step, "best_val": st.best_val, "history": st.history})
-
-
-def _resume(st: _State, path, cfg: SSLConfig, run: Run) -> None:
-    state, meta = load_checkpoint(path)
-    if meta["config"] != cfg.to_dict():
-        raise RunError(f"{path} was written with another configuration; choose another --out")
-    st.load(state, meta)
-    run.file("metrics.jsonl").unlink(missing_ok=True)  # rewritten from the checkpoint: no half-logged epochs
-    for record in st.history:
-        run.log(record)
 
 
 def _plot_samples(G, z, path) -> None:
@@ -312,3 +264,7 @@ def _plot_samples(G, z, path) -> None:
 def _plot_losses(history: list[dict], path) -> None:
     plot_history(history, path, {"loss": ("loss_lab", "loss_unl", "loss_gen"), "accuracy": ("val_acc", "val_acc_raw")},
                  log_scale=("loss",))
+
+
+SSL_GAN = Method("ssl-gan", "semi-supervised GAN: D is a K+1-class classifier (Salimans et al. 2016)", train_ssl_gan,
+                 PRESETS, default_preset="mlp", default_labels="100")

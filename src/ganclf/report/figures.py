@@ -1,5 +1,10 @@
 """PNG figures for a run directory (matplotlib, no display needed)."""
+import io
+from pathlib import Path
+
 import matplotlib
+
+from ..files import write_atomic
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -41,15 +46,17 @@ def plot_confusion(matrix, classes, path, title: str = "") -> None:
 
 def _save(fig, path) -> None:
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=110, format="png")
     plt.close(fig)
+    write_atomic(path, buffer.getvalue())
 
 
 def plot_accuracy_vs_labels(summary: list[dict], path, title: str = "") -> None:
     """Mean test accuracy (+- std over seeds) against the number of labelled images, one line per method."""
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for method in dict.fromkeys(s["method"] for s in summary):
-        points = sorted((s["n_labelled"], s["mean"], s["std"]) for s in summary if s["method"] == method)
+        points = sorted((s["n_labelled"], s["mean"], s["std"] or 0.0) for s in summary if s["method"] == method)
         x, y, e = zip(*points)
         ax.errorbar(x, y, yerr=e, marker="o", capsize=3, label=method)
     ax.set_xscale("log")
@@ -63,7 +70,6 @@ def plot_accuracy_vs_labels(summary: list[dict], path, title: str = "") -> None:
 
 def save_grid(images, path, nrow: int = 10) -> None:
     """Images (N, 1, H, W) in [-1, 1] tiled into one greyscale PNG, nrow images per row."""
-    from pathlib import Path
     images = (np.asarray(images)[:, 0] + 1) / 2
     n, h, w = images.shape
     rows = -(-n // nrow)
@@ -71,8 +77,9 @@ def save_grid(images, path, nrow: int = 10) -> None:
     for i, image in enumerate(images):
         r, c = divmod(i, nrow)
         grid[2 + r * (h + 2):2 + r * (h + 2) + h, 2 + c * (w + 2):2 + c * (w + 2) + w] = image
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    plt.imsave(path, np.kron(grid, np.ones((2, 2))), cmap="gray", vmin=0, vmax=1)
+    buffer = io.BytesIO()
+    plt.imsave(buffer, np.kron(grid, np.ones((2, 2))), cmap="gray", vmin=0, vmax=1, format=_format(path))
+    write_atomic(path, buffer.getvalue())
 
 
 def plot_gan_losses(history: list[dict], path, title: str = "") -> None:
@@ -96,3 +103,8 @@ def plot_history(history: list[dict], path, panels: dict, title: str = "", log_s
         ax.legend()
     fig.suptitle(title)
     _save(fig, path)
+
+
+def _format(path) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return {"jpg": "jpeg"}.get(suffix, suffix or "png")

@@ -1,21 +1,26 @@
 """The study's report.html: the comparison first, then the evidence behind each number."""
 from pathlib import Path
 
+from ..files import write_atomic
 from . import html
 from .figures import plot_accuracy_vs_labels
 
 # Images a cell may hold, shown for seed 0 of every cell, in this order.
-CELL_IMAGES = (("samples.png", "samples"), ("gan_curves.png", "GAN losses"), ("curves.png", "loss and accuracy"),
+CELL_IMAGES = (("samples.png", "samples"), ("curves.png", "loss and accuracy"),
                ("confusion.png", "test confusion matrix"))
 
 
-def write_study_report(out: Path, config: dict, summary: list[dict], rows: list[dict], command: str) -> Path:
+def write_study_report(out: Path, config: dict, summary: list[dict], rows: list[dict], command: str,
+                       demonstration: bool = False) -> Path:
     labels = list(dict.fromkeys(s["labels"] for s in summary))
     methods = list(dict.fromkeys(s["method"] for s in summary))
     plot_accuracy_vs_labels(summary, out / "accuracy_vs_labels.png", title=config["dataset"])
     best = {lab: max((s for s in summary if s["labels"] == lab), key=lambda s: s["mean"]) for lab in labels}
     lead = "Best mean test accuracy per label budget: " + "; ".join(
         f"{lab} labels: {b['method']} ({b['mean']:.4f})" for lab, b in best.items()) + "."
+    if demonstration:
+        lead = ("A demonstration: this preset shortens every recipe to run in minutes, so its numbers say nothing "
+                "about which method is better. " + lead)
     sections = [
         html.section("Comparison", _comparison_table(summary, methods, labels, best),
                      html.figure(out / "accuracy_vs_labels.png", "test accuracy against labelled images", 650)),
@@ -27,7 +32,7 @@ def write_study_report(out: Path, config: dict, summary: list[dict], rows: list[
     ]
     title = f"ganclf study: {config['dataset']}, {', '.join(labels)} labels, {config['seeds']} seed(s)"
     path = out / "report.html"
-    path.write_text(html.page(title, lead, *sections))
+    write_atomic(path, html.page(title, lead, *sections).encode())
     return path
 
 
@@ -36,7 +41,7 @@ def _comparison_table(summary, methods, labels, best) -> str:
     rows, classes = [], []
     for m in methods:
         cells = [by_key.get((m, lab)) for lab in labels]
-        rows.append([m] + [f"{s['mean']:.4f} ± {s['std']:.4f}" if s else "" for s in cells])
+        rows.append([m] + [_mean(s) if s else "" for s in cells])
         classes.append([""] + ["best" if s and best[s["labels"]] is s else "" for s in cells])
         reported = [s["seed_reported"] if s else None for s in cells]
         if any(reported):
@@ -47,6 +52,10 @@ def _comparison_table(summary, methods, labels, best) -> str:
     return (html.table(["method"] + [f"{lab} labels" for lab in labels], rows, classes) +
             f"<p>Mean ± standard deviation of test accuracy over {seeds} seed(s); best per budget highlighted. "
             "Models and hyperparameters were selected on a fixed 5,000-image validation split.</p>")
+
+
+def _mean(s: dict) -> str:
+    return f"{s['mean']:.4f} ± {s['std']:.4f}" if s["std"] is not None else f"{s['mean']:.4f} (n = 1)"
 
 
 def _time_table(summary, methods, labels) -> str:
@@ -60,7 +69,9 @@ def _cell_images(rows, method, labels) -> str:
     row = next((r for r in rows if r["method"] == method and r["labels"] == labels), None)
     if row is None:
         return ""
-    run = Path(row["run_dir"])
-    figures = [html.figure(run / name, caption, 420) for name, caption in CELL_IMAGES if (run / name).exists()]
+    run, gan = Path(row["run_dir"]), Path(row["gan_dir"]) if row.get("gan_dir") else None
+    places = [(gan, "samples.png", "GAN samples"), (gan, "losses.png", "GAN losses")] if gan else []
+    places += [(run, name, caption) for name, caption in CELL_IMAGES]
+    figures = [html.figure(d / name, caption, 420) for d, name, caption in places if (d / name).exists()]
     title = f"{method} @ {labels} labels (seed {row['seed']}): test {row['test_accuracy']:.4f}"
     return html.section(title, f"<div class='grid'>{''.join(figures)}</div>", collapsed=True)
