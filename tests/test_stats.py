@@ -124,7 +124,7 @@ def test_sentences():
         "3 seeds; labels used: 100 + 5,000 validation)")
     hurts = paired_difference({0: 0.90, 1: 0.92, 2: 0.90}, {0: 0.93, 1: 0.95, 2: 0.94})
     assert verdict_sentence("gan", "cnn", hurts, {"labelled": 1000}).startswith("gan hurts compared with cnn at 1,000")
-    assert verdict_sentence("gan", "cnn", hurts, {"labelled": 1000}).endswith("3 seeds; labels used: 1,000)")
+    assert verdict_sentence("gan", "cnn", hurts, {"labelled": np.int64(1000)}).endswith("3 seeds; labels used: 1,000)")
     same = paired_difference(accs(0.0), accs(0.0))
     assert "no detectable difference at 5 seeds" in verdict_sentence("a", "b", same, COST)
 

@@ -5,6 +5,7 @@ labelled subset, and which 100 images get labels moves accuracy more than most m
 on the same seed removes that shared part of the noise.
 """
 import math
+import numbers
 
 import numpy as np
 from scipy import stats as st
@@ -145,7 +146,7 @@ def _signed(x: float, digits: int) -> str:
 
 
 def _count(x) -> str:
-    return f"{x:,}" if isinstance(x, int) else str(x)
+    return f"{x:,}" if isinstance(x, numbers.Integral) else str(x)  # numpy ints from study rows too
 
 
 def _dropped(method: str, control: str, diff: dict) -> str:
