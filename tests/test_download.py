@@ -44,7 +44,7 @@ def test_download_falls_back_to_a_good_mirror(tmp_path, serve, monkeypatch):
     target = tmp_path / "data"
     data = load_dataset("mnist", target, mirrors=mirrors)
 
-    assert data.train_images.shape == (60000, 28, 28)
+    assert data.train_images.shape == (60000, 1, 28, 28)
     assert sorted(p.name for p in (target / "mnist").iterdir()) == sorted(p.name for p in MNIST_DIR.glob("*.gz"))
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..files import write_atomic
+from .dataset import Dataset, cache_dir, to_float  # noqa: F401  (re-exported: callers import them from here)
 from .idx import DataError, gunzip, parse_idx, read_bytes
 
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
@@ -60,30 +61,10 @@ DATASETS = {
 }
 
 
-@dataclass(frozen=True)
-class Dataset:
-    """A whole dataset in memory: uint8 images (N, 28, 28) and int64 labels."""
-    name: str
-    classes: tuple[str, ...]
-    train_images: torch.Tensor
-    train_labels: torch.Tensor
-    test_images: torch.Tensor
-    test_labels: torch.Tensor
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.classes)
-
-
 def dataset_info(name: str) -> DatasetInfo:
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
     return DATASETS[name]
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "ganclf"
 
 
 def search_dirs(info: DatasetInfo, data_dir=None) -> list[Path]:
@@ -150,7 +131,9 @@ def load_dataset(name: str = "mnist", data_dir=None, download_missing: bool = Tr
             raise DataError(f"{name} not found (looked in {places}) and downloading is off")
         found = download(info, _download_dir(info, data_dir), mirrors)
     arrays = {role: _read_checked(found / fname, info) for role, fname in info.files.items()}
-    return _as_dataset(info, arrays)
+    for split in ("train", "test"):
+        arrays[f"{split}_images"] = arrays[f"{split}_images"][:, None]  # IDX images have no channel axis
+    return _as_dataset(info, arrays, found)
 
 
 def _read_checked(path: Path, info: DatasetInfo) -> np.ndarray:
@@ -161,18 +144,14 @@ def _read_checked(path: Path, info: DatasetInfo) -> np.ndarray:
     return array
 
 
-def _as_dataset(info: DatasetInfo, a: dict) -> Dataset:
+def _as_dataset(info: DatasetInfo, a: dict, found: Path) -> Dataset:
     for split in ("train", "test"):
         images, labels = a[f"{split}_images"], a[f"{split}_labels"]
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        if images.ndim != 4 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{info.name} {split}: images {images.shape} and labels {labels.shape} do not match")
         if labels.max() >= len(info.classes):
             raise DataError(f"{info.name} {split}: label {labels.max()} out of range")
     t = {k: torch.from_numpy(v.copy()) for k, v in a.items()}
     return Dataset(info.name, info.classes, t["train_images"], t["train_labels"].long(),
-                   t["test_images"], t["test_labels"].long())
+                   t["test_images"], t["test_labels"].long(), source=str(found))
 
-
-def to_float(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [-1, 1], the scale every model here uses."""
-    return images.float().div_(127.5).sub_(1.0).unsqueeze(1)
