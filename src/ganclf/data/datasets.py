@@ -1,4 +1,7 @@
-"""The built-in datasets: what their files are, where they are found, and loading them as tensors."""
+"""The built-in datasets: what their files are, where they are found, and loading them as tensors.
+
+load_dataset also takes a folder of your own images (see folder.py).
+"""
 import hashlib
 import os
 from collections.abc import Callable
@@ -11,6 +14,7 @@ import torch
 from .archives import read_cifar10, read_svhn
 from .dataset import Dataset, cache_dir  # cache_dir: methods/quality.py imports it from here
 from .download import download, verify_file
+from .folder import is_folder, load_folder
 from .idx import IDX_FILES, DataError, read_idx_dataset
 
 
@@ -78,7 +82,7 @@ DATASETS = {
 
 def dataset_info(name: str) -> DatasetInfo:
     if name not in DATASETS:
-        raise DataError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)} ")
+        raise DataError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)} or give a folder of images")
     return DATASETS[name]
 
 
@@ -105,8 +109,12 @@ def _download_dir(info: DatasetInfo, data_dir=None) -> Path:
     return Path(data_dir) / info.name if data_dir else cache_dir() / info.name
 
 
-def load_dataset(name: str = "mnist", data_dir=None, download_missing: bool = True, mirrors=None) -> Dataset:
-    """A built-in dataset by name, from the first place that has it (downloading into the cache if allowed)."""
+def load_dataset(name: str = "mnist", data_dir=None, download_missing: bool = True, mirrors=None,
+                 image_size: int | None = None, skip_bad: bool = False) -> Dataset:
+    """A built-in dataset by name, from the first place that has it (downloading into the cache if allowed),
+    or a folder of your own images by path (image_size and skip_bad apply to folders only)."""
+    if name not in DATASETS and is_folder(name):  # a built-in name wins; write ./mnist for a folder of that name
+        return load_folder(name, image_size=image_size, skip_bad=skip_bad)
     info = dataset_info(name)
     found = locate(info, data_dir)
     if found is None:
