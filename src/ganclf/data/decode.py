@@ -108,7 +108,7 @@ def decode_all(paths: list[Path], sizes: tuple[int, ...], workers: int | None = 
     """decode_file over every path, in order, in worker processes (one per core).
 
     Processes, not threads: for small images most of the time is Pillow's Python code, which holds the GIL
-    (threads were no faster than one core in benchmarks/folder_load.py)."""
+    (threads decoded 28x28 PNGs slower than one process in benchmarks/folder_load.py)."""
     workers = workers or len(os.sched_getaffinity(0))
     if workers == 1 or len(paths) < SERIAL_BELOW:
         return [decode_file(p, sizes) for p in paths]
