@@ -232,6 +232,7 @@ def test_skipping_every_image_of_a_class_is_an_error(tmp_path):
     (lambda r: os.rename(r / "test" / "dog", r / "test" / "wolf"), "differ from train"),
     (lambda r: (r / "validation").mkdir(), "unexpected folder validation"),
     (lambda r: save(r / "train" / "loose.png", grey()), "directly in train"),
+    (lambda r: (r / "train" / "cat" / "gone.png").symlink_to(r / "nowhere.png"), "gone.png: cannot read"),
 ])
 def test_bad_layouts(tmp_path, arrange, match):
     root = make(tmp_path / "layout", splits=("train", "test"))

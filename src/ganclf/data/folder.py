@@ -127,14 +127,22 @@ def _images_under(root: Path, sub: str) -> list[tuple[str, tuple[int, int]]]:
     """(relative path, (size, mtime_ns)) of every image file below root/sub, sorted; links to folders are
     not followed (a link loop cannot hang the listing)."""
     found = []
-    for dirpath, dirnames, filenames in os.walk(root / sub):
+    for dirpath, dirnames, filenames in os.walk(root / sub, onerror=_unreadable):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         for name in sorted(filenames):
             if _is_image(name) and not name.startswith("."):
-                st = os.stat(os.path.join(dirpath, name))
+                try:
+                    st = os.stat(os.path.join(dirpath, name))
+                except OSError as err:  # e.g. a dangling link
+                    _unreadable(err)
                 found.append((f"{rel_dir}/{name}", (st.st_size, st.st_mtime_ns)))
     return found
+
+
+def _unreadable(err: OSError):
+    """os.walk would skip a folder it cannot list; a dataset that silently lost a folder is worse than an error."""
+    raise DataError(f"{err.filename}: cannot read ({err.strerror})")
 
 
 _EXTENSIONS = {ext for ext, fmt in Image.registered_extensions().items() if fmt in FORMATS}
