@@ -104,6 +104,15 @@ def test_colour_mixed_sizes_centre_crop_and_default_size_32(tmp_path):
     assert len(flat) == 1  # grey repeated in every channel
 
 
+def test_large_jpegs_decode_at_reduced_scale_to_the_same_picture(tmp_path):
+    ys, xs = np.mgrid[0:300, 0:400]
+    smooth = np.stack([xs * 255 // 399, ys * 255 // 299, (xs + ys) * 255 // 698], axis=2).astype(np.uint8)
+    save(tmp_path / "photo.jpg", smooth)
+    decoded = decode.decode_file(tmp_path / "photo.jpg", (32,))
+    full = Image.open(tmp_path / "photo.jpg").convert("RGB").resize((32, 32), Image.LANCZOS, box=(50, 0, 350, 300))
+    assert decoded.width == 400 and np.abs(decoded.pixels[32].astype(int) - np.asarray(full)).max() <= 6
+
+
 def test_default_size_is_28_when_the_median_side_is_small(tmp_path):
     root = make(tmp_path / "s", per_class=3, image=lambda: grey(24, 26))
     save(root / "train" / "cat" / "large.png", grey(100, 100))

@@ -109,7 +109,7 @@ def decode_all(paths: list[Path], sizes: tuple[int, ...], workers: int | None = 
 
     Processes, not threads: for small images most of the time is Pillow's Python code, which holds the GIL
     (threads decoded 28x28 PNGs slower than one process in benchmarks/folder_load.py)."""
-    workers = workers or len(os.sched_getaffinity(0))
+    workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
     if workers == 1 or len(paths) < SERIAL_BELOW:
         return [decode_file(p, sizes) for p in paths]
     chunk = max(16, min(512, len(paths) // (8 * workers)))
