@@ -40,8 +40,8 @@ def test_corrupt_gzip_names_the_file(tmp_path):
 
 
 def test_real_mnist_shapes(mnist):
-    assert mnist.train_images.shape == (60000, 28, 28)
-    assert mnist.test_images.shape == (10000, 28, 28)
+    assert mnist.train_images.shape == (60000, 1, 28, 28)
+    assert mnist.test_images.shape == (10000, 1, 28, 28)
     assert mnist.train_labels.bincount().tolist()[:3] == [5923, 6742, 5958]
 
 
@@ -80,4 +80,4 @@ def test_unknown_dataset():
 def test_fashion_mnist_is_found_where_debian_installs_it():
     # .ci/run installs Debian's dataset-fashion-mnist; GANCLF_DATA (MNIST only) must not shadow it.
     data = load_dataset("fashion-mnist", download_missing=False)
-    assert data.train_images.shape == (60000, 28, 28) and data.classes[9] == "Ankle boot"
+    assert data.train_images.shape == (60000, 1, 28, 28) and data.classes[9] == "Ankle boot"

@@ -30,7 +30,7 @@ def user_styles(digit: np.ndarray, tmp_path, i: int) -> list:
 
 
 def test_predicts_user_style_images(trained_run, mnist, tmp_path):
-    digits, labels = mnist.test_images[:20].numpy(), mnist.test_labels[:20].numpy()
+    digits, labels = mnist.test_images[:20, 0].numpy(), mnist.test_labels[:20].numpy()
     paths = [p for i, d in enumerate(digits) for p in user_styles(d, tmp_path, i)]
     predictions = predict(trained_run, paths)
     predicted = np.array([p["index"] for p in predictions]).reshape(20, 4)

@@ -24,3 +24,15 @@ def test_random_shift_keeps_content_and_zero_is_identity():
     for img, s in zip(inner, shifted):
         found = any(torch.equal(img, s[:, dy:dy + 26, dx:dx + 26]) for dy in range(3) for dx in range(3))
         assert found
+
+
+def test_random_shift_moves_every_channel_together_with_background_in_each():
+    images = torch.full((20, 3, 16, 16), -1.0)
+    images[:, :, 8, 8] = torch.tensor([1.0, 0.5, 0.0])  # one coloured pixel per image
+    torch.manual_seed(0)
+    shifted = random_shift(images, 2)
+    assert shifted.shape == images.shape
+    for img in shifted:
+        lit = (img != -1).nonzero()
+        assert lit[:, 0].tolist() == [0, 1, 2] and len(set(map(tuple, lit[:, 1:].tolist()))) == 1
+        assert img[:, lit[0, 1], lit[0, 2]].tolist() == [1.0, 0.5, 0.0]

@@ -1,4 +1,5 @@
-from .datasets import DATASETS, Dataset, load_dataset, to_float
+from .dataset import Dataset, to_float
+from .datasets import DATASETS, load_dataset
 from .idx import DataError
 from .splits import BudgetError, Split, make_split, parse_budget
 

@@ -53,3 +53,18 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
 
 def read_idx(path: Path) -> np.ndarray:
     return parse_idx(read_bytes(path), str(path))
+
+
+# MNIST and Fashion-MNIST publish the same four file names (hence one folder per dataset).
+IDX_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+ROLES = ("train_images", "train_labels", "test_images", "test_labels")
+
+
+def read_idx_dataset(folder: Path, info=None) -> dict:
+    """The four IDX files of an MNIST-style dataset; images gain their channel axis: (N, 1, 28, 28)."""
+    arrays = {role: read_idx(Path(folder) / fname) for role, fname in zip(ROLES, IDX_FILES)}
+    for split in ("train", "test"):
+        if arrays[f"{split}_images"].ndim == 3:
+            arrays[f"{split}_images"] = arrays[f"{split}_images"][:, None]
+    return arrays

@@ -1,7 +1,9 @@
-"""User images -> the datasets' 28x28 format: grey, light-on-dark, framed like the training images."""
+"""User images -> a dataset's format: MNIST-style (grey, light-on-dark, framed like the training images) or
+resized like folder datasets, CIFAR-10 and SVHN (Dataset.preparation says which)."""
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .decode import decode_file
 from .idx import DataError
 
 # MNIST digits were fitted into a 20x20 box and centred by centre of mass in 28x28; Fashion-MNIST items fill it.
@@ -9,7 +11,7 @@ BOX = {"mnist": 20, "fashion-mnist": 28}
 
 
 def load_image(path, dataset: str = "mnist") -> np.ndarray:
-    """Any size, colour or grey, dark-on-light or light-on-dark -> uint8 (28, 28) like the dataset's images."""
+    """Any size, colour or grey, dark-on-light or light-on-dark -> uint8 (1, 28, 28) like MNIST's images."""
     try:
         with Image.open(path) as img:
             img.load()
@@ -18,7 +20,22 @@ def load_image(path, dataset: str = "mnist") -> np.ndarray:
         raise DataError(f"{path}: file not found") from None
     except (UnidentifiedImageError, OSError) as err:
         raise DataError(f"{path}: not a readable image ({err.__class__.__name__})") from None
-    return frame(np.asarray(grey, dtype=np.float32), BOX.get(dataset, 28))
+    return frame(np.asarray(grey, dtype=np.float32), BOX.get(dataset, 28))[None]
+
+
+def load_resized(path, shape: tuple[int, int, int]) -> np.ndarray:
+    """Any image file -> uint8 (C, S, S) as a folder dataset of that shape holds it: centre crop, Lanczos resize;
+    grey repeated in every channel, or colour reduced to its luma (ITU-R 601) for a grey dataset."""
+    channels, size, _ = shape
+    decoded = decode_file(path, (size,))
+    if isinstance(decoded, str):
+        raise DataError(f"{path}: {decoded}")
+    pixels = decoded.pixels[size]
+    if pixels.ndim == 3 and channels == 1:
+        pixels = np.asarray(Image.fromarray(pixels).convert("L"))
+    if pixels.ndim == 2:
+        return np.repeat(pixels[None], channels, axis=0)
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
 
 
 def _on_white(img: Image.Image) -> Image.Image:
