@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .classifiers import MNIST_SHAPE, check_shape
+
 
 class WNLinear(nn.Module):
     """Weight-normalised dense layer, y = g * (x v^T) / |v| + b, with data-dependent initialisation.
@@ -71,12 +73,14 @@ def gaussian_noise(x, std: float, training: bool):
 class MLPDiscriminator(nn.Module):
     """The paper's MNIST classifier: noise 0.3 -> WN dense 1000, 500, 250, 250, 250 (ReLU, noise 0.5 after each)
     -> WN dense K. Returns K logits (the fake class's logit is fixed at 0) and, on request, the last hidden
-    layer's output before its noise, the features that feature matching uses."""
+    layer's output before its noise, the features that feature matching uses. The input is C*H*W pixels (784
+    for MNIST)."""
 
     def __init__(self, num_classes: int = 10, widths=(1000, 500, 250, 250, 250), input_noise: float = 0.3,
-                 hidden_noise: float = 0.5):
+                 hidden_noise: float = 0.5, shape: tuple = MNIST_SHAPE):
         super().__init__()
-        sizes = (784, *widths)
+        channels, side = check_shape(shape, "ssl-gan mlp", 4)
+        sizes = (channels * side * side, *widths)
         self.hidden = nn.ModuleList(WNLinear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.out = WNLinear(sizes[-1], num_classes, train_scale=True)
         self.input_noise, self.hidden_noise = input_noise, hidden_noise
@@ -93,13 +97,13 @@ class MLPDiscriminator(nn.Module):
 
 class ConvDiscriminator(nn.Module):
     """A small convolutional variant: WN 3x3 convs 32-64(s2)-64-128(s2)-128 with leaky ReLU and the same
-    Gaussian noise scheme, global mean pooling (the features) and a WN dense K head."""
+    Gaussian noise scheme, global mean pooling (the features) and a WN dense K head; any image size from 4."""
 
     def __init__(self, num_classes: int = 10, widths=(32, 64, 64, 128, 128), input_noise: float = 0.3,
-                 hidden_noise: float = 0.5):
+                 hidden_noise: float = 0.5, shape: tuple = MNIST_SHAPE):
         super().__init__()
         strides = (1, 2, 1, 2, 1)
-        chans = (1, *widths)
+        chans = (check_shape(shape, "ssl-gan conv", 4)[0], *widths)
         self.hidden = nn.ModuleList(WNConv2d(a, b, s) for a, b, s in zip(chans[:-1], chans[1:], strides))
         # Logits start at std 0.1, as the reference's CIFAR net: pooled features vary little between images, so
         # unit-std logits need a large scale that turns every step of the head's direction into a logit jump.
@@ -118,25 +122,26 @@ class ConvDiscriminator(nn.Module):
 
 
 class Generator(nn.Module):
-    """z ~ U(0,1)^100 -> dense 500 softplus BN -> dense 500 softplus BN -> WN dense 784 sigmoid.
+    """z ~ U(0,1)^100 -> dense 500 softplus BN -> dense 500 softplus BN -> WN dense C*H*W (784) sigmoid.
 
     Batch norm without a learned gain but with a learned bias, as in the reference; it always uses batch
     statistics (the reference never ran G deterministically). Output in [-1, 1] (sigmoid) or [-1, inf) (softplus),
-    shape (N, 1, 28, 28).
+    shape (N, C, H, W).
     """
 
-    def __init__(self, z_dim: int = 100, width: int = 500, output: str = "sigmoid"):
+    def __init__(self, z_dim: int = 100, width: int = 500, output: str = "sigmoid", shape: tuple = MNIST_SHAPE):
         super().__init__()
         if output not in ("sigmoid", "softplus"):
             raise ValueError(f"unknown generator output {output!r}; choose sigmoid or softplus")
-        self.z_dim, self.output = z_dim, output
+        channels, side = check_shape(shape, "ssl-gan generator", 4)
+        self.z_dim, self.output, self.shape = z_dim, output, (channels, side, side)
         self.fc1 = nn.Linear(z_dim, width, bias=False)
         self.fc2 = nn.Linear(width, width, bias=False)
         self.bn1 = nn.BatchNorm1d(width, affine=False, track_running_stats=False)
         self.bn2 = nn.BatchNorm1d(width, affine=False, track_running_stats=False)
         self.b1 = nn.Parameter(torch.zeros(width))
         self.b2 = nn.Parameter(torch.zeros(width))
-        self.out = WNLinear(width, 784, train_scale=True, init_std=0.05)  # scale 1, no data-dependent init (reference)
+        self.out = WNLinear(width, channels * side * side, train_scale=True, init_std=0.05)  # scale 1, no data-dependent init (reference)
         for fc in (self.fc1, self.fc2):  # Lasagne's default, Glorot uniform
             nn.init.xavier_uniform_(fc.weight)
 
@@ -146,7 +151,7 @@ class Generator(nn.Module):
         # softplus instead of the paper's sigmoid: a saturated sigmoid stops G's gradient and G collapses to one
         # image (seen here with the consistency term; also reported by the Sleepychord PyTorch port).
         x = torch.sigmoid(self.out(h)) if self.output == "sigmoid" else F.softplus(self.out(h))
-        return (x * 2 - 1).view(-1, 1, 28, 28)
+        return (x * 2 - 1).view(-1, *self.shape)
 
     def sample_z(self, n: int, generator: torch.Generator | None = None):
         device = self.fc1.weight.device
@@ -170,7 +175,7 @@ def data_dependent_init(model: nn.Module, inputs) -> None:
 DISCRIMINATORS = {"mlp": MLPDiscriminator, "conv": ConvDiscriminator}
 
 
-def build_discriminator(arch: str, num_classes: int = 10) -> nn.Module:
+def build_discriminator(arch: str, num_classes: int = 10, shape: tuple = MNIST_SHAPE) -> nn.Module:
     if arch not in DISCRIMINATORS:
         raise ValueError(f"unknown ssl-gan architecture {arch!r}; choose from {', '.join(DISCRIMINATORS)}")
-    return DISCRIMINATORS[arch](num_classes)
+    return DISCRIMINATORS[arch](num_classes, shape=tuple(shape))
