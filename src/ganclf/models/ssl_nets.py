@@ -141,7 +141,8 @@ class Generator(nn.Module):
         self.bn2 = nn.BatchNorm1d(width, affine=False, track_running_stats=False)
         self.b1 = nn.Parameter(torch.zeros(width))
         self.b2 = nn.Parameter(torch.zeros(width))
-        self.out = WNLinear(width, channels * side * side, train_scale=True, init_std=0.05)  # scale 1, no data-dependent init (reference)
+        # scale 1, no data-dependent init (reference)
+        self.out = WNLinear(width, channels * side * side, train_scale=True, init_std=0.05)
         for fc in (self.fc1, self.fc2):  # Lasagne's default, Glorot uniform
             nn.init.xavier_uniform_(fc.weight)
 
