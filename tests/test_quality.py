@@ -100,7 +100,7 @@ def test_embed_gives_the_input_of_the_final_layer(mnist, net):
     feats = embed(net, images)
     assert feats.shape == (50, net[-1].in_features) and feats.dtype == torch.float32
     torch.testing.assert_close(net[-1](feats), net(images))
-    with pytest.raises(ValueError, match="1, 28, 28"):
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\)"):
         embed(net, images[:, 0])
 
 
@@ -108,7 +108,8 @@ def test_feature_network_is_cached_and_reloaded(mnist, monkeypatch):
     import os
     from ganclf.methods import quality
     first = quality.feature_network(mnist, epochs=1, max_images=500)
-    path = os.path.join(os.environ["XDG_CACHE_HOME"], "ganclf", "features", "mnist.seed0@500-1ep.safetensors")
+    name = f"mnist.seed0@500-1ep-{mnist.checksum[:16]}.safetensors"  # two folders of one name never share one
+    path = os.path.join(os.environ["XDG_CACHE_HOME"], "ganclf", "features", name)
     assert os.path.isfile(path)  # in the tests' private cache, never the user's
     monkeypatch.setattr(quality, "fit", lambda *a, **k: pytest.fail("a cached feature network was retrained"))
     second = quality.feature_network(mnist, epochs=1, max_images=500)
@@ -120,7 +121,7 @@ def test_feature_network_from_another_recipe_is_retrained(mnist, tmp_path):
     from ganclf.methods import quality
     from ganclf.runs import load_checkpoint, save_checkpoint
     quality.feature_network(mnist, cache_dir=tmp_path, epochs=1, max_images=500)
-    path = tmp_path / "mnist.seed0@500-1ep.safetensors"
+    path = tmp_path / f"mnist.seed0@500-1ep-{mnist.checksum[:16]}.safetensors"
     state, metadata = load_checkpoint(path)
     save_checkpoint(path, state, {**metadata, "classifier_kwargs": {"width": 8}})
     with pytest.warns(UserWarning, match="another recipe"):

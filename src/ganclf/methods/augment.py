@@ -97,7 +97,7 @@ def _train_mix(mix, data, train, dataset, run, cfg, seed, quiet):
     sub.restore_metrics([])
     recipe = cfg.classifier
     seed_everything(seed)
-    model = recipe.build(dataset.num_classes)
+    model = recipe.build(dataset.num_classes, dataset.shape)
     history = fit(model, train, data["val"], recipe.train, seed, sub.log, quiet, desc=mix)
     meta = {"classifier": recipe.arch, "classifier_kwargs": recipe.kwargs(), "num_classes": dataset.num_classes}
     result = report_classifier(model, data, dataset, history, sub, meta, recipe.train.bf16)

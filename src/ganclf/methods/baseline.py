@@ -8,7 +8,7 @@ from sklearn.neighbors import NearestNeighbors
 from ..config import ConfigError, config_to_dict
 from ..data import Dataset, Split
 from ..metrics import classification_metrics
-from ..models.classifiers import CLASSIFIERS, build_classifier
+from ..models.classifiers import CLASSIFIERS, MNIST_SHAPE, build_classifier
 from ..report.figures import plot_confusion
 from ..runs import Run
 from ..train import TrainConfig
@@ -28,8 +28,8 @@ class CNNConfig:
         if self.width is not None and not 1 <= self.width <= 1024:
             raise ConfigError(f"width must be between 1 and 1024, not {self.width}")
 
-    def build(self, num_classes: int):
-        return build_classifier(self.arch, num_classes, **self.kwargs())
+    def build(self, num_classes: int, shape: tuple = MNIST_SHAPE):
+        return build_classifier(self.arch, num_classes, shape, **self.kwargs())
 
     def kwargs(self) -> dict:
         return {} if self.width is None else {"width": self.width}
@@ -45,7 +45,7 @@ SEED_CNN_RECIPE = CNNConfig(arch="cnn-seed", width=None, train=TrainConfig(epoch
 
 def run_cnn(dataset: Dataset, split: Split, run: Run, cfg: CNNConfig, seed: int = 0, quiet: bool = False) -> dict:
     seed_everything(seed)
-    model = cfg.build(dataset.num_classes)
+    model = cfg.build(dataset.num_classes, dataset.shape)
     data = split_tensors(dataset, split)
     history = train_classifier(model, data, cfg.train, run, seed, quiet)
     meta = {"classifier": cfg.arch, "classifier_kwargs": cfg.kwargs(), "num_classes": dataset.num_classes}

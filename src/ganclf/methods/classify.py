@@ -3,6 +3,7 @@ import torch
 
 from ..data import Dataset, Split, to_float
 from ..metrics import classification_metrics
+from ..models.classifiers import MNIST_SHAPE
 from ..report.figures import plot_confusion, plot_curves
 from ..runs import Run, RunError, load_checkpoint, save_checkpoint
 from ..train import TrainConfig, fit, predict_logits
@@ -22,13 +23,16 @@ def train_classifier(model, data: dict, cfg: TrainConfig, run: Run, seed: int, q
 
 def report_classifier(model, data: dict, dataset: Dataset, history: list[dict], run: Run,
                       model_meta: dict, bf16: bool = True) -> dict:
-    """Touch the test split once; write weights, curves, confusion matrix; return the results."""
+    """Touch the test split once; write weights, curves, confusion matrix; return the results. The weights'
+    metadata say how to rebuild the model and prepare a new image: the image shape and the dataset's preparation."""
     test_images, test_labels = data["test"]
     predictions = predict_logits(model, test_images, bf16).argmax(1)
     test = classification_metrics(test_labels.numpy(), predictions.numpy(), dataset.num_classes)
     best_val = max((r["val_acc"] for r in history), default=None)
     save_checkpoint(run.file("model.safetensors"), {"model": model.state_dict()},
-                    {**model_meta, "dataset": dataset.name, "classes": list(dataset.classes)})
+                    {**model_meta, "dataset": dataset.name, "dataset_checksum": dataset.checksum,
+                     "classes": list(dataset.classes), "shape": list(dataset.shape),
+                     "preparation": dataset.preparation})
     if history:
         plot_curves(history, run.file("curves.png"), title=run.path.name)
     plot_confusion(test["confusion_matrix"], dataset.classes, run.file("confusion.png"),
@@ -50,23 +54,32 @@ def load_classifier(path):
     return model, meta
 
 
+def image_shape(meta: dict) -> tuple[int, int, int]:
+    """The (C, H, W) a checkpoint's model takes; (1, 28, 28) for checkpoints written before shapes were recorded."""
+    shape = tuple(int(s) for s in meta.get("shape", MNIST_SHAPE))
+    if len(shape) != 3 or not all(1 <= s <= 4096 for s in shape):
+        raise ValueError(f"image shape {shape} out of range")
+    return shape
+
+
 def _build(meta: dict, num_classes: int):
     from ..models.classifiers import build_classifier
     from ..models.gans import build_gan
     from ..models.ssl_nets import build_discriminator
     from ..models.transfer import TransferClassifier
-    kind = meta["classifier"]
+    kind, shape = meta["classifier"], image_shape(meta)
     if kind == "transfer":
         gan, head = meta["gan"], meta["transfer"]
-        _, discriminator = build_gan(gan["model"], gan.get("networks", gan.get("preset")), int(gan["num_classes"]))
+        _, discriminator = build_gan(gan["model"], gan.get("networks", gan.get("preset")), int(gan["num_classes"]),
+                                     shape)
         return TransferClassifier(discriminator, num_classes, head["head"], activation=head["head_activation"],
                                   dropout=head["dropout"])
     if kind == "ssl-gan":
-        return build_discriminator(meta["discriminator"], num_classes)
+        return build_discriminator(meta["discriminator"], num_classes, shape)
     kwargs = meta.get("classifier_kwargs", {})
     if not isinstance(kwargs, dict) or not all(isinstance(v, int) and 0 < v <= 1024 for v in kwargs.values()):
         raise ValueError(f"classifier settings {kwargs!r} out of range")
-    return build_classifier(kind, num_classes, **kwargs)
+    return build_classifier(kind, num_classes, shape, **kwargs)
 
 
 def seed_everything(seed: int) -> None:

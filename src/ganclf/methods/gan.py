@@ -14,11 +14,13 @@ import torch.nn.functional as F
 from ..config import ConfigError, config_from_dict, config_to_dict
 from ..data import Dataset, Split, to_float
 from ..gan_loop import CHECKPOINT, GANState, adam, ema_update, resume, train_epochs
+from ..models.classifiers import MNIST_SHAPE
 from ..models.gans import CONDITIONAL, GANS, build_gan
 from ..report.figures import plot_gan_losses, save_grid
 from ..runs import Run, RunError, load_checkpoint
 from ..train import autocast, default_device, index_stream
 from . import Method
+from .classify import image_shape
 
 LOSSES = ("nonsaturating", "hinge")
 
@@ -93,11 +95,11 @@ def g_loss(fake_logit, cfg: GANConfig):
 class GANTrainer:
     """The networks, optimizers, noise stream and weight average of one GAN run, and its step."""
 
-    def __init__(self, cfg: GANConfig, num_classes: int, seed: int):
+    def __init__(self, cfg: GANConfig, num_classes: int, seed: int, shape: tuple = MNIST_SHAPE):
         torch.manual_seed(seed)
         self.cfg, self.device = cfg, default_device()
         self.g, self.d = (net.to(self.device, memory_format=torch.channels_last)
-                          for net in build_gan(cfg.model, cfg.networks, num_classes))
+                          for net in build_gan(cfg.model, cfg.networks, num_classes, shape))
         self.conditional = cfg.conditional
         modules = {"G": self.g, "D": self.d}
         self.classifier = None
@@ -161,7 +163,7 @@ def _update(optimizer, loss):
 def train_gan(dataset: Dataset, split: Split, run: Run, cfg: GANConfig, seed: int = 0, quiet: bool = False) -> dict:
     """Train on the split's labelled images (their labels only for conditional models); resumes the run's
     checkpoint if it has one."""
-    trainer = GANTrainer(cfg, dataset.num_classes, seed)
+    trainer = GANTrainer(cfg, dataset.num_classes, seed, dataset.shape)
     device = trainer.device
     images = to_float(dataset.train_images[split.labelled]).to(device)
     labels = dataset.train_labels[split.labelled].to(device)
@@ -184,7 +186,8 @@ def train_gan(dataset: Dataset, split: Split, run: Run, cfg: GANConfig, seed: in
     def draw(path):
         save_grid(sample_images(trainer.sampler(), fixed_z, fixed_y), path, nrow=10)
 
-    history = train_epochs(trainer.state, run, cfg.epochs, epoch, kind="gan", meta=gan_meta(dataset, cfg, seed),
+    meta = gan_meta(dataset, cfg, seed, run.config.get("dataset"))
+    history = train_epochs(trainer.state, run, cfg.epochs, epoch, kind="gan", meta=meta,
                            draw_samples=draw, quiet=quiet, desc=cfg.model, show=("d_loss", "g_loss"))
     plot_gan_losses(history, run.file("losses.png"), title=run.path.name)
     draw(run.file("samples.png"))
@@ -226,8 +229,12 @@ def sample(g, n: int, labels=None, seed: int = 0, bf16: bool = True):
     return sample_images(g, z, labels, bf16), labels
 
 
-def gan_meta(dataset: Dataset, cfg: GANConfig, seed: int) -> dict:
-    return {"model": cfg.model, "networks": cfg.networks, "dataset": dataset.name,
+def gan_meta(dataset: Dataset, cfg: GANConfig, seed: int, ref: str | None = None) -> dict:
+    """What a GAN checkpoint records besides its weights: enough to rebuild the networks (shape: the images'
+    (C, H, W)), to tell which data they were trained on, and to load that data again (dataset_ref: a built-in
+    dataset's name or a folder's path, as load_dataset takes it)."""
+    return {"model": cfg.model, "networks": cfg.networks, "dataset": dataset.name, "dataset_ref": ref or dataset.name,
+            "dataset_checksum": dataset.checksum, "shape": list(dataset.shape),
             "num_classes": dataset.num_classes, "classes": list(dataset.classes), "gan_config": config_to_dict(cfg),
             "seed": seed}
 
@@ -249,7 +256,7 @@ def load_gan(run_dir):
         num_classes = int(meta["num_classes"])
         if not 1 <= num_classes <= 10_000:
             raise ValueError(f"num_classes {num_classes} out of range")
-        g, d = build_gan(cfg.model if cfg else meta["model"], meta["networks"], num_classes)
+        g, d = build_gan(cfg.model if cfg else meta["model"], meta["networks"], num_classes, image_shape(meta))
         modules = state["modules"]
         g.load_state_dict(modules.get("G_ema") or modules["G"])
         d.load_state_dict(modules["D"])

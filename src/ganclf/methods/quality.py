@@ -36,21 +36,23 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
                     max_images: int | None = None, device=None) -> nn.Module:
     """The dataset's feature network, from the cache or trained (and cached) now; in eval mode.
 
-    Cached as <cache_dir>/<dataset>.safetensors (default cache_dir: ~/.cache/ganclf/features, $XDG_CACHE_HOME
-    honoured). `epochs` (exactly that many passes) and `max_images` (a class-balanced subset) make a quicker,
-    weaker network for tests; it is cached under its own name so it never replaces the real one. A cached
+    Cached as <cache_dir>/<dataset>-<checksum>.safetensors (default cache_dir: ~/.cache/ganclf/features,
+    $XDG_CACHE_HOME honoured): the checksum of the dataset's files, so two folders of one name never share it.
+    `epochs` (exactly that many passes) and `max_images` (a class-balanced subset) make a quicker, weaker
+    network for tests; it is cached under its own name so it never replaces the real one. A cached
     file whose recipe differs from the current one is retrained. The network is trained on and returned on
     `device` (default CPU).
     """
     arch, kwargs, cfg = _recipe(epochs or FEATURE_EPOCHS)
     split = make_split(dataset.train_labels.numpy(), max_images or "all", SEED, dataset.name, dataset.num_classes)
     recipe = {"classifier": arch, "classifier_kwargs": kwargs, "num_classes": dataset.num_classes,
-              "dataset": dataset.name, "classes": list(dataset.classes), "split": split.name,
-              "train_config": asdict(cfg), "seed": SEED}
+              "dataset": dataset.name, "dataset_checksum": dataset.checksum, "shape": list(dataset.shape),
+              "classes": list(dataset.classes), "split": split.name, "train_config": asdict(cfg), "seed": SEED}
     name = dataset.name if epochs is None and max_images is None else f"{split.name}-{cfg.epochs}ep"
+    name += f"-{dataset.checksum[:16]}" if dataset.checksum else ""
     path = Path(cache_dir or ganclf_cache_dir() / "features") / f"{name}.safetensors"
     seed_everything(SEED)  # the same initial weights every time the network is trained
-    model = build_classifier(arch, dataset.num_classes, **kwargs).to(device)
+    model = build_classifier(arch, dataset.num_classes, dataset.shape, **kwargs).to(device)
     state = _cached_state(path, recipe)
     if state is None:
         state, info = _train(model, dataset, split, cfg, quiet)
@@ -91,12 +93,15 @@ def _train(model: nn.Module, dataset: Dataset, split, cfg: TrainConfig, quiet: b
 
 @torch.no_grad()
 def embed(net: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
-    """Penultimate features (the input of the final Linear) of (N, 1, 28, 28) images in [-1, 1].
+    """Penultimate features (the input of the final Linear) of (N, C, H, W) images in [-1, 1], of the shape the
+    network was trained on.
 
     float32, not the bf16 autocast of training: bf16's 3 significant digits would blur the small distances
     that precision/recall and a near-zero FID depend on.
     """
-    _check_images(images)
+    channels = next(m for m in net.modules() if isinstance(m, nn.Conv2d)).in_channels
+    if images.ndim != 4 or images.shape[1] != channels:
+        raise ValueError(f"expected images of shape (N, {channels}, H, W) in [-1, 1], got {tuple(images.shape)}")
     if not (isinstance(net, nn.Sequential) and isinstance(net[-1], nn.Linear)):
         raise TypeError("embed needs a Sequential classifier ending in a Linear layer (the default CNN)")
     net.eval()
@@ -107,7 +112,7 @@ def embed(net: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch
 
 
 def reference_features(dataset: Dataset, net: nn.Module) -> torch.Tensor:
-    """Features of the 10,000 test images: compute once, pass to gan_quality as real_reference."""
+    """Features of the test images (MNIST's 10,000): compute once, pass to gan_quality as real_reference."""
     return embed(net, to_float(dataset.test_images))
 
 
@@ -118,6 +123,7 @@ def gan_quality(images: torch.Tensor, labels: torch.Tensor | None, dataset: Data
     With labels (a conditional model's intended classes) also label_accuracy: how often the feature network,
     itself a classifier, assigns each image to its intended class.
     """
+    _check_images(images, dataset.shape)
     real = reference_features(dataset, net) if real_reference is None else real_reference
     fake = embed(net, images)
     precision, recall = precision_recall(real, fake, k)
@@ -136,12 +142,12 @@ def classification_accuracy_score(images: torch.Tensor, labels: torch.Tensor, da
 
     Returns {cas: test accuracy, cas_val_accuracy: best real validation accuracy}.
     """
-    _check_images(images)
+    _check_images(images, dataset.shape)
     arch, kwargs, cfg = _recipe(epochs)
     split = make_split(dataset.train_labels.numpy(), "all", SEED, dataset.name, dataset.num_classes)
     val = (to_float(dataset.train_images[split.validation]), dataset.train_labels[split.validation])
     seed_everything(seed)
-    model = build_classifier(arch, dataset.num_classes, **kwargs).to(device)
+    model = build_classifier(arch, dataset.num_classes, dataset.shape, **kwargs).to(device)
     history = fit(model, (images.detach().cpu().float(), labels.detach().cpu().long()), val, cfg, seed,
                   quiet=quiet, desc="CAS")
     predicted = predict_logits(model, to_float(dataset.test_images), cfg.bf16).argmax(1).cpu()
@@ -149,6 +155,8 @@ def classification_accuracy_score(images: torch.Tensor, labels: torch.Tensor, da
             "cas_val_accuracy": max(r["val_acc"] for r in history)}
 
 
-def _check_images(images: torch.Tensor) -> None:
-    if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
-        raise ValueError(f"expected images of shape (N, 1, 28, 28) in [-1, 1], got {tuple(images.shape)}")
+def _check_images(images: torch.Tensor, shape: tuple) -> None:
+    """Images (N, C, H, W) of the dataset's shape (generated ones must look like the real ones)."""
+    if images.ndim != 4 or tuple(images.shape[1:]) != tuple(shape):
+        raise ValueError(f"expected images of shape (N, {', '.join(map(str, shape))}) in [-1, 1], "
+                         f"got {tuple(images.shape)}")

@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 
 from ..config import ConfigError, config_to_dict
 from ..data import Dataset, Split
+from ..models.classifiers import MNIST_SHAPE
 from ..models.transfer import TransferClassifier
 from ..runs import Run, open_run
 from ..train import TrainConfig, fit
@@ -78,8 +79,15 @@ def need_gan(path: str, method: str) -> str:
 
 
 def check_gan_dataset(gan_meta: dict, dataset: Dataset, path: str) -> None:
+    """The GAN was trained on this very dataset: same name, same content (checksum; not recorded before
+    shapes were), same image shape."""
     if gan_meta.get("dataset") != dataset.name:
         raise ConfigError(f"{path} was trained on {gan_meta.get('dataset')}, not {dataset.name}")
+    if gan_meta.get("dataset_checksum", dataset.checksum) != dataset.checksum:
+        raise ConfigError(f"{path} was trained on another {dataset.name} (its files' checksum differs)")
+    if tuple(gan_meta.get("shape", MNIST_SHAPE)) != dataset.shape:
+        raise ConfigError(f"{path} was trained on {tuple(gan_meta.get('shape', MNIST_SHAPE))} images, "
+                          f"not {dataset.shape}")
 
 
 def _train_in_phases(model, data, cfg: TransferConfig, run, seed, quiet) -> list[dict]:

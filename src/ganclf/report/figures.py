@@ -69,16 +69,20 @@ def plot_accuracy_vs_labels(summary: list[dict], path, title: str = "") -> None:
 
 
 def save_grid(images, path, nrow: int = 10) -> None:
-    """Images (N, 1, H, W) in [-1, 1] tiled into one greyscale PNG, nrow images per row."""
-    images = (np.asarray(images)[:, 0] + 1) / 2
-    n, h, w = images.shape
+    """Images (N, C, H, W) in [-1, 1] tiled into one PNG (greyscale for one channel, else RGB), nrow a row."""
+    images = (np.asarray(images).transpose(0, 2, 3, 1) + 1) / 2
+    n, h, w, channels = images.shape
     rows = -(-n // nrow)
-    grid = np.ones((rows * (h + 2) + 2, nrow * (w + 2) + 2))
+    grid = np.ones((rows * (h + 2) + 2, nrow * (w + 2) + 2, channels))
     for i, image in enumerate(images):
         r, c = divmod(i, nrow)
         grid[2 + r * (h + 2):2 + r * (h + 2) + h, 2 + c * (w + 2):2 + c * (w + 2) + w] = image
+    grid = grid.repeat(2, 0).repeat(2, 1)
     buffer = io.BytesIO()
-    plt.imsave(buffer, np.kron(grid, np.ones((2, 2))), cmap="gray", vmin=0, vmax=1, format=_format(path))
+    if channels == 1:
+        plt.imsave(buffer, grid[..., 0], cmap="gray", vmin=0, vmax=1, format=_format(path))
+    else:
+        plt.imsave(buffer, grid.clip(0, 1), format=_format(path))
     write_atomic(path, buffer.getvalue())
 
 
