@@ -30,13 +30,16 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
     cfg = make_config(entry.presets, preset, method, **settings)
     if entry.check:
         entry.check(cfg)
-    dataset = dataset or _gan_dataset(cfg) or "mnist"
+    dataset = dataset_ref(dataset or _gan_dataset(cfg) or "mnist")
     labels = str(labels or entry.default_labels)
     data = load_dataset(dataset, data_dir, download_missing=download)
-    split = make_split(data.train_labels.numpy(), labels, seed, dataset, data.num_classes)
-    config = {"method": method, "preset": preset, "dataset": dataset, "labels": labels, "seed": seed,
-              "split": split.name, "config": config_to_dict(cfg)}
-    target = open_run(out or f"runs/{method}-{split.name}", config, resume=bool(resume), reuse=reuse)
+    split = make_split(data.train_labels.numpy(), labels, seed, data.name, data.num_classes)
+    if entry.check_data:
+        entry.check_data(data, split, cfg)
+    config = {"method": method, "preset": preset, "dataset": dataset, "dataset_checksum": data.checksum,
+              "labels": labels, "seed": seed, "split": split.name, "config": config_to_dict(cfg)}
+    out = out or f"runs/{method}-{split.name}"
+    target = open_run(out, _same_data(Path(out), config), resume=bool(resume), reuse=reuse)
     if target.finished:
         return target.results()
     return _train(entry, data, split, target, cfg, seed, quiet)
@@ -59,7 +62,8 @@ def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings:
     if _without_epochs(changed) != _without_epochs(cfg):
         raise ConfigError(f"{path} is resumed with its stored settings; only epochs may change")
     data = load_dataset(dataset, data_dir, download_missing=download)
-    split = make_split(data.train_labels.numpy(), labels, seed, dataset, data.num_classes)
+    _same_data(path, {**stored, "dataset_checksum": data.checksum})
+    split = make_split(data.train_labels.numpy(), labels, seed, data.name, data.num_classes)
     if split.name != stored.get("split"):
         raise RunError(f"{path}: its split {stored.get('split')} no longer matches {split.name}")
     target = open_run(path, stored, resume=True)
@@ -67,6 +71,30 @@ def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings:
         target.config = {**stored, "config": config_to_dict(changed)}
         write_json(target.file("config.json"), target.config)
     return _train(entry, data, split, target, changed, seed, quiet)
+
+
+def dataset_ref(name) -> str:
+    """What a run records as its dataset: a built-in dataset's name, or a folder's absolute path (so that the
+    run can be resumed, and its GAN's data found, from any working directory)."""
+    from .data import DATASETS
+    from .data.folder import is_folder
+    if str(name) not in DATASETS and is_folder(name):
+        return str(Path(name).expanduser().resolve())
+    return str(name)
+
+
+def _same_data(path: Path, config: dict) -> dict:
+    """The configuration to open `path` with, after checking that a run already there was made from the same
+    files (a folder changed since: a one-line error). Runs made before checksums were recorded match without."""
+    if not (path / "config.json").is_file():
+        return config
+    stored = read_json(path / "config.json")
+    if "dataset_checksum" not in stored:
+        return {k: v for k, v in config.items() if k != "dataset_checksum"}
+    if stored.get("dataset") == config["dataset"] and stored["dataset_checksum"] != config["dataset_checksum"]:
+        raise RunError(f"{path} was made from other files of {config['dataset']} (its checksum differs: the "
+                       "dataset changed since); use another output directory")
+    return config
 
 
 def _without_epochs(cfg) -> dict:
@@ -80,7 +108,7 @@ def _train(entry, data, split, target, cfg, seed: int, quiet: bool) -> dict:
     results = entry.train(data, split, target, cfg, seed, quiet)
     c = target.config
     return target.finish({**results, "method": entry.name, "preset": c["preset"], "dataset": c["dataset"],
-                          "labels": c["labels"], "n_labelled": len(split.labelled),
+                          "dataset_checksum": data.checksum, "labels": c["labels"], "n_labelled": len(split.labelled),
                           "n_unlabelled": len(split.unlabelled), "n_validation": len(split.validation),
                           "seed": seed, "split": split.name, "run_dir": str(target.path)})
 
@@ -91,7 +119,12 @@ def _gan_dataset(cfg) -> str | None:
     if not gan:
         return None
     from .methods.gan import load_gan
-    return load_gan(gan)[2]["dataset"]
+    return gan_dataset(load_gan(gan)[2])
+
+
+def gan_dataset(meta: dict) -> str:
+    """The dataset a GAN checkpoint was trained on, as load_dataset takes it (a folder's path, not its name)."""
+    return meta.get("dataset_ref") or meta["dataset"]
 
 
 def trained_gan(out, preset: str = "dcgan", quiet: bool = True, **settings) -> Path:
@@ -129,8 +162,8 @@ def predict(run_dir, images, data_dir=None, top_k: int = 1) -> list[dict]:
     that cannot be read gets an "error" instead of a class."""
     import torch
     from .data import DataError, to_float
-    from .data.images import load_image
-    from .methods.classify import load_classifier
+    from .data.images import load_image, load_resized
+    from .methods.classify import image_shape, load_classifier
     from .train import predict_logits
 
     weights = Path(run_dir) / "model.safetensors"
@@ -140,9 +173,10 @@ def predict(run_dir, images, data_dir=None, top_k: int = 1) -> list[dict]:
     model, meta = load_classifier(weights)
     classes = list(meta.get("classes") or range(int(meta["num_classes"])))
     answers, pixels = [], []
+    mnist_style, shape = meta.get("preparation", "mnist") == "mnist", image_shape(meta)
     for path in images:
-        try:
-            pixels.append(load_image(path, meta.get("dataset", "mnist")))
+        try:  # fitted to the model's images the way its dataset's images were prepared
+            pixels.append(load_image(path, meta.get("dataset", "mnist")) if mnist_style else load_resized(path, shape))
             answers.append({"image": str(path)})
         except DataError as err:
             answers.append({"image": str(path), "error": str(err)})
@@ -199,7 +233,7 @@ def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_
     if not 2 <= n <= MAX_SAMPLES:
         raise ValueError(f"n must be between 2 and {MAX_SAMPLES:,} images")
     g, _, meta = load_gan(run_dir)
-    data = load_dataset(meta["dataset"], data_dir, download_missing=download)
+    data = load_dataset(gan_dataset(meta), data_dir, download_missing=download)
     net = feature_network(data, quiet=quiet)
     images, labels = draw(g, n, None, seed)
     quality = {**gan_quality(images, labels, data, net), "n_samples": n, "seed": seed}

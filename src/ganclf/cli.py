@@ -35,7 +35,8 @@ def _command(sub, name: str, help_text: str) -> argparse.ArgumentParser:
 
 def _run_options(p: argparse.ArgumentParser, dataset: bool = True, labels: str = "1000") -> None:
     if dataset:  # commands that start from a GAN run use the GAN's dataset
-        p.add_argument("--dataset", help="mnist or fashion-mnist (default: mnist)")
+        p.add_argument("--dataset", help="mnist, fashion-mnist, cifar10, svhn or a folder of images (train/<class>/, "
+                       "optional test/<class>/ and unlabelled/; default: mnist)")
     p.add_argument("--labels", default=labels,
                    help=f"labelled budget: a count (100), a percentage (10%%) or 'all' (default {labels})")
     p.add_argument("--seed", type=int, default=0, help="picks the labelled subset and every random number (default 0)")
@@ -113,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "study", "every method x label budget x seed, resumable, with report.html")
     p.add_argument("--preset", default="quick", help="quick (minutes), seeds (the seed projects' protocols) or full")
-    p.add_argument("--dataset", help="mnist or fashion-mnist (default: the preset's)")
+    p.add_argument("--dataset", help="mnist, fashion-mnist, cifar10, svhn or a folder of images (default: the "
+                   "preset's)")
     p.add_argument("--labels", help="comma-separated budgets, e.g. 100,1000,10000")
     p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
     p.add_argument("--methods", help=f"comma-separated methods from {', '.join(REGISTRY)}")

@@ -42,6 +42,7 @@ class Method:
     kind: str = "classifier"  # "classifier": results carry val_accuracy and test_accuracy; "gan": a trained GAN
     shared_gan: SharedGAN | None = None
     check: Callable | None = None  # check(config): refuse settings that cannot work before anything is written
+    check_data: Callable | None = None  # check_data(dataset, split, config): the same for the data it is given
 
 
 def method_names(kind: str | None = None) -> list[str]:

@@ -17,6 +17,7 @@ from ..config import ConfigError, config_to_dict, make_config as make_preset
 from ..data import Dataset, Split, to_float
 from ..data.transforms import random_shift
 from ..gan_loop import GANState, adam, resume, train_epochs
+from ..models.classifiers import MNIST_SHAPE
 from ..models.ssl_nets import DISCRIMINATORS, Generator, build_discriminator, data_dependent_init
 from ..report.figures import plot_history, save_grid
 from ..runs import Run
@@ -127,10 +128,11 @@ def lr_factor(cfg: SSLConfig, step: int, total: int) -> float:
 class _State(GANState):
     """D, G, D's weight average and the data-order stream; the best average so far is kept in `tensors`."""
 
-    def __init__(self, cfg: SSLConfig, num_classes: int, seed: int, device=torch.device("cpu")):
+    def __init__(self, cfg: SSLConfig, num_classes: int, seed: int, device=torch.device("cpu"),
+                 shape: tuple = MNIST_SHAPE):
         torch.manual_seed(seed)
-        self.D = build_discriminator(cfg.arch, num_classes).to(device)
-        self.G = Generator(output=cfg.gen_output).to(device)
+        self.D = build_discriminator(cfg.arch, num_classes, shape).to(device)
+        self.G = Generator(output=cfg.gen_output, shape=shape).to(device)
         self.ema = copy.deepcopy(self.D).requires_grad_(False)
         self.opt_d = adam(self.D.parameters(), cfg.lr, cfg.beta1, cfg.adam_eps)
         self.opt_g = adam(self.G.parameters(), cfg.lr, cfg.beta1, cfg.adam_eps)
@@ -147,13 +149,10 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
     device = default_device()
     images = to_float(dataset.train_images).to(device)
     lab_x, lab_y = images[split.labelled], dataset.train_labels[split.labelled]
-    unl_x = images[split.unlabelled]
+    unl_x = _unlabelled(dataset, split, images, cfg)
     lab_y = lab_y.to(device)
     val = (images[split.validation], dataset.train_labels[split.validation].to(device))
-    if len(unl_x) < cfg.batch_size:
-        raise ValueError(f"{len(unl_x)} unlabelled images are fewer than one batch of {cfg.batch_size}; "
-                         "the semi-supervised GAN needs unlabelled images (use a smaller label budget)")
-    st = _State(cfg, dataset.num_classes, seed, device)
+    st = _State(cfg, dataset.num_classes, seed, device, dataset.shape)
     if not resume(st, run, "ssl-gan"):
         with autocast(cfg.bf16, device):  # reference: D's data-dependent init on 500 images (G has none)
             data_dependent_init(st.D, unl_x[torch.randperm(len(unl_x), generator=st.order)[:500]])
@@ -175,7 +174,7 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
                            quiet=quiet, desc="ssl-gan", show=("loss_unl", "loss_gen", "val_acc"))
     _plot_losses(history, run.file("losses.png"))
     _plot_samples(st.G, fixed_z, run.file("samples.png"))
-    model = build_discriminator(cfg.arch, dataset.num_classes)
+    model = build_discriminator(cfg.arch, dataset.num_classes, dataset.shape)
     model.load_state_dict({k: v.cpu() for k, v in st.tensors["best"].items()})
     data = {"test": (to_float(dataset.test_images), dataset.test_labels)}
     meta = {"classifier": "ssl-gan", "discriminator": cfg.arch, "num_classes": dataset.num_classes,
@@ -185,6 +184,26 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
     return {"method": "ssl-gan", "train_config": config_to_dict(cfg), "best_epoch": best_epoch,
             "train_time_s": round(sum(r["epoch_time_s"] for r in history), 1),  # over resumes too
             "final_val_accuracy": history[-1]["val_acc"], **results}
+
+
+def _unlabelled(dataset: Dataset, split: Split, images: torch.Tensor, cfg: SSLConfig) -> torch.Tensor:
+    """The training images outside the label budget, then the dataset's own unlabelled images (a folder's
+    unlabelled/), as floats on the images' device."""
+    check_unlabelled(dataset, split, cfg)
+    if not len(dataset.unlabelled_images):
+        return images[split.unlabelled]
+    return torch.cat([images[split.unlabelled], to_float(dataset.unlabelled_images).to(images.device)])
+
+
+def check_unlabelled(dataset: Dataset, split: Split, cfg: SSLConfig) -> None:
+    """At least one batch of unlabelled images, or a one-line error (checked before a run directory is made)."""
+    n = len(split.unlabelled) + len(dataset.unlabelled_images)
+    if n < cfg.batch_size:
+        folder = f"{len(dataset.unlabelled_images)} images in unlabelled/" if len(dataset.unlabelled_images) else \
+            "no unlabelled/ images"
+        raise ConfigError(f"this method needs unlabelled images: {n} are fewer than one batch of {cfg.batch_size} "
+                          f"(the budget leaves {len(split.unlabelled)} training images unlabelled, {dataset.name} has "
+                          f"{folder}); use a smaller label budget or add unlabelled images")
 
 
 def _steps_per_epoch(n_unlabelled: int, cfg: SSLConfig) -> int:
@@ -267,4 +286,4 @@ def _plot_losses(history: list[dict], path) -> None:
 
 
 SSL_GAN = Method("ssl-gan", "semi-supervised GAN: D is a K+1-class classifier (Salimans et al. 2016)", train_ssl_gan,
-                 PRESETS, default_preset="mlp", default_labels="100")
+                 PRESETS, default_preset="mlp", default_labels="100", check_data=check_unlabelled)
