@@ -284,9 +284,11 @@ def main(argv=None) -> None:
 
 
 def _user_error(err: Exception) -> bool:
+    if isinstance(err, (ValueError, OSError, MemoryError)):  # before importing torch: a typo answers at once
+        return True
     from .runs import RunError
     from .train import TrainingDiverged
-    errors = (ValueError, OSError, RunError, TrainingDiverged, MemoryError)
+    errors = (RunError, TrainingDiverged)
     try:
         from PIL import Image
         errors += (Image.DecompressionBombError,)
