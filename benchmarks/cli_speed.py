@@ -30,9 +30,9 @@ def main() -> None:
     parser.add_argument("--note", default="", help="e.g. whether other jobs shared the machine")
     args = parser.parse_args()
     rows = []
-    for name, args in COMMANDS.items():
-        t = seconds(args, 5)
-        rows.append({"command": f"ganclf {' '.join(args)}", "median_s": round(statistics.median(t), 3),
+    for command in COMMANDS.values():
+        t = seconds(command, 5)
+        rows.append({"command": f"ganclf {' '.join(command)}", "median_s": round(statistics.median(t), 3),
                      "max_s": round(max(t), 3)})
         print(f"{rows[-1]['command']:<40} median {rows[-1]['median_s']:.3f} s  max {rows[-1]['max_s']:.3f} s")
     write_results("cli_speed", rows, {"target_s": 1.0, "all_under_target": all(r["max_s"] < 1 for r in rows),
