@@ -86,15 +86,15 @@ def test_gan_methods_share_their_gans_and_resume_them(tmp_path):
                     quiet=True, settings={"transfer": {"epochs": 1}, "augment": {"epochs": 1, "synthetic": 100},
                                           "dcgan-cnn": short_gan, "cdcgan": short_gan})
     first = study("quick", tmp_path, **settings)
-    gans = sorted(p.name for p in (tmp_path / "gans").iterdir())
+    gans = sorted(p.name for p in (tmp_path / "gans" / "mnist").iterdir())
     assert gans == ["cdcgan-seed0@100", "dcgan-cnn-seed0"]
     cells = {c["method"]: c for c in first["cells"]}
     assert cells["transfer"]["gan_dir"].endswith("dcgan-cnn-seed0")
     assert cells["augment"]["gan_dir"].endswith("cdcgan-seed0@100")
     # an interrupted GAN (checkpoint, no results) is resumed, not retrained, when its cell runs again
-    (tmp_path / "gans" / "dcgan-cnn-seed0" / "results.json").unlink()
+    (tmp_path / "gans" / "mnist" / "dcgan-cnn-seed0" / "results.json").unlink()
     (cell_dir(tmp_path, "transfer", "100", 0) / "results.json").unlink()
     again = study("quick", tmp_path, **settings)
-    records = (tmp_path / "gans" / "dcgan-cnn-seed0" / "metrics.jsonl").read_text().splitlines()
+    records = (tmp_path / "gans" / "mnist" / "dcgan-cnn-seed0" / "metrics.jsonl").read_text().splitlines()
     assert len(records) == 1  # the finished epoch was not trained twice
     assert [s["mean"] for s in again["summary"]] == [s["mean"] for s in first["summary"]]

@@ -11,7 +11,7 @@ from . import __version__
 from .methods import REGISTRY, check_method_name
 
 # Arguments every method command shares; every other option is a setting of the method's configuration.
-RUN_ARGS = ("dataset", "labels", "seed", "out", "data_dir", "download", "quiet", "preset", "resume")
+RUN_ARGS = ("dataset", "labels", "seed", "out", "data_dir", "download", "quiet", "preset", "resume", "validation")
 NOT_SETTINGS = ("command", "device", "set", "method", "model", *RUN_ARGS)
 
 EXAMPLES = {
@@ -41,6 +41,8 @@ def _run_options(p: argparse.ArgumentParser, dataset: bool = True, labels: str =
                    help=f"labelled budget: a count (100), a percentage (10%%) or 'all' (default {labels})")
     p.add_argument("--seed", type=int, default=0, help="picks the labelled subset and every random number (default 0)")
     p.add_argument("--out", help="run directory (default: runs/<method>-<split>)")
+    p.add_argument("--validation", type=int, help="labelled validation images for selection (default 5000 for the "
+                   "built-in datasets; 0: none: fixed schedules, final weights, the budget is every label used)")
     p.add_argument("--resume", nargs="?", const=True, metavar="RUN_DIR",
                    help="continue an interrupted run: the one in --out, or RUN_DIR with its stored settings")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -119,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", help="comma-separated budgets, e.g. 100,1000,10000")
     p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
     p.add_argument("--methods", help=f"comma-separated methods from {', '.join(REGISTRY)}")
+    p.add_argument("--validation", help="labelled validation images, comma-separated protocols (default: the "
+                   "preset's; 'default' is 5000 for the built-in datasets; 0: none)")
     p.add_argument("--out", default="runs/study", help="study directory (default: runs/study)")
     _data_options(p)
 
@@ -222,11 +226,19 @@ def _study(args) -> None:
         if name.strip():
             check_method_name(name.strip())
     results = study(args.preset, args.out, args.dataset, args.labels, args.seeds, args.methods, args.data_dir,
-                    args.quiet)
+                    args.quiet, validation=_validations(args.validation))
     for s in results["summary"]:
         spread = f" +- {s['std']:.4f}" if s["std"] is not None else f" (n = {s['seeds']})"
-        print(f"{s['method']:>10} @ {s['labels']:>6} labels: {s['mean']:.4f}{spread}")
+        print(f"{s['dataset']:>14} {s['method']:>16} @ {s['labels']:>6} labels: {s['mean']:.4f}{spread}")
+    for v in results["verdict"]:
+        print(v["sentence"])
     print(f"report: {results['report']}  ({results['elapsed_s'] / 60:.1f} min)")
+
+
+def _validations(text: str | None):
+    if text is None:
+        return None
+    return tuple(None if v.strip() == "default" else int(v) for v in text.split(","))
 
 
 def _sample(args) -> None:
@@ -274,9 +286,11 @@ def main(argv=None) -> None:
 
 
 def _user_error(err: Exception) -> bool:
+    if isinstance(err, (ValueError, OSError, MemoryError)):  # before importing torch: a typo answers at once
+        return True
     from .runs import RunError
     from .train import TrainingDiverged
-    errors = (ValueError, OSError, RunError, TrainingDiverged, MemoryError)
+    errors = (RunError, TrainingDiverged)
     try:
         from PIL import Image
         errors += (Image.DecompressionBombError,)

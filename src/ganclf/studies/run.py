@@ -10,7 +10,7 @@ from .. import api
 from ..files import write_atomic, write_json
 from .plan import Cell, GANJob, StudyConfig, plan
 
-ROW_COLUMNS = ["method", "labels", "seed", "n_labelled", "n_validation", "val_accuracy", "test_accuracy",
+ROW_COLUMNS = ["dataset", "validation", "method", "labels", "seed", "n_labelled", "n_validation", "labels_used", "val_accuracy", "test_accuracy",
                "wall_time_s", "gan_wall_time_s", "run_dir"]
 
 
@@ -18,7 +18,8 @@ def run_gan(job: GANJob, root, data_dir=None) -> dict:
     """Train (or read back, or resume) a shared GAN; returns its results."""
     out = Path(root) / "gans" / job.name
     return api.run("train-gan", dataset=job.dataset, labels=job.labels, seed=job.seed, out=out, preset=job.preset,
-                   resume=True, reuse=True, data_dir=data_dir, download=False, quiet=True, **job.settings)
+                   resume=True, reuse=True, data_dir=data_dir, download=False, quiet=True, validation=job.validation,
+                   **job.settings)
 
 
 def run_cell(cell: Cell, root, data_dir=None) -> dict:
@@ -27,7 +28,8 @@ def run_cell(cell: Cell, root, data_dir=None) -> dict:
     gan = Path(root) / "gans" / cell.gan if cell.gan else None
     cached = (out / "results.json").exists()
     results = api.run(cell.method, dataset=cell.dataset, labels=cell.labels, seed=cell.seed, out=out, resume=True,
-                      reuse=True, data_dir=data_dir, download=False, quiet=True, **cell.settings,
+                      reuse=True, data_dir=data_dir, download=False, quiet=True, validation=cell.validation,
+                      **cell.settings,
                       **({"gan": str(gan)} if gan else {}))
     return row(cell, results, out, cached, gan)
 
@@ -35,8 +37,10 @@ def run_cell(cell: Cell, root, data_dir=None) -> dict:
 def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) -> dict:
     gan_results = gan / "results.json" if gan else None
     gan_time = json.loads(gan_results.read_text()).get("wall_time_s") if gan and gan_results.exists() else None
-    return {"method": cell.method, "labels": cell.labels, "seed": cell.seed, "n_labelled": results.get("n_labelled"),
-            "n_validation": results.get("n_validation"), "val_accuracy": results.get("val_accuracy"),
+    return {"dataset": cell.dataset, "validation": cell.validation, "method": cell.method, "labels": cell.labels,
+            "seed": cell.seed, "n_labelled": results.get("n_labelled"),
+            "n_validation": results.get("n_validation"), "labels_used": results.get("labels_used"),
+            "val_accuracy": results.get("val_accuracy"),
             "test_accuracy": results["test_accuracy"], "wall_time_s": results["wall_time_s"],
             "gan_wall_time_s": gan_time, "gan_dir": str(gan) if gan else None, "run_dir": str(out), "cached": cached}
 
@@ -54,7 +58,7 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False) -
         rows.append(run_cell(cell, root, data_dir))
         if not quiet:  # the cell's time includes training the GAN it shares, the first time
             r, left = rows[-1], (time.time() - start) / i * (len(cells) - i)
-            print(f"[{i}/{len(cells)}] {cell.method} @ {cell.labels} labels, seed {cell.seed}: "
+            print(f"[{i}/{len(cells)}] {cell.folder[6:]}: "
                   f"test {r['test_accuracy']:.4f} ({time.time() - cell_start:.0f}s"
                   f"{', cached' if r['cached'] else ''}; ~{left / 60:.1f} min left)", flush=True)
     return rows, round(time.time() - start, 1)
