@@ -153,9 +153,9 @@ def colour_study(tmp: Path, quick: bool) -> tuple[list[dict], dict]:
     data = load_dataset(str(root))
     prepared_s = time.time() - start
     quick_settings = STUDY_PRESETS["quick"].settings
-    settings = {**quick_settings, "transfer-scratch": quick_settings["transfer"],
-                "pi-model": quick_settings["ssl-gan"]}
     methods = [m for m in METHODS if m in REGISTRY]
+    controls = {"transfer-scratch": quick_settings["transfer"], "pi-model": quick_settings["ssl-gan"]}
+    settings = {**quick_settings, **{m: v for m, v in controls.items() if m in methods}}
     result = ganclf.study("quick", tmp / "study", dataset=str(root), methods=methods, quiet=True, settings=settings,
                           **({"gan_images": "all"} if quick else {}))
     chance = 1 / data.num_classes
