@@ -19,6 +19,7 @@ from torch import nn
 
 from ..data import Dataset, make_split, to_float
 from ..data.datasets import cache_dir as ganclf_cache_dir
+from ..data.splits import default_validation_size
 from ..models.classifiers import build_classifier
 from ..metrics import frechet_distance, precision_recall
 from ..runs import RunError, load_checkpoint, save_checkpoint
@@ -44,7 +45,7 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
     `device` (default CPU).
     """
     arch, kwargs, cfg = _recipe(epochs or FEATURE_EPOCHS)
-    split = make_split(dataset.train_labels.numpy(), max_images or "all", SEED, dataset.name, dataset.num_classes)
+    split = _split(dataset, max_images or "all")
     recipe = {"classifier": arch, "classifier_kwargs": kwargs, "num_classes": dataset.num_classes,
               "dataset": dataset.name, "dataset_checksum": dataset.checksum, "shape": list(dataset.shape),
               "classes": list(dataset.classes), "split": split.name, "train_config": asdict(cfg), "seed": SEED}
@@ -60,6 +61,13 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
         save_checkpoint(path, {"model": state}, {**recipe, **info})
     model.load_state_dict(state)
     return model.eval()
+
+
+def _split(dataset: Dataset, budget):
+    """The fixed validation split of run()'s default size (5,000 for the built-in datasets, a tenth of a small
+    folder), the rest or `budget` of it to train on."""
+    labels = dataset.train_labels.numpy()
+    return make_split(labels, budget, SEED, dataset.name, dataset.num_classes, default_validation_size(len(labels)))
 
 
 def _recipe(epochs: int | None) -> tuple[str, dict, TrainConfig]:
@@ -144,7 +152,7 @@ def classification_accuracy_score(images: torch.Tensor, labels: torch.Tensor, da
     """
     _check_images(images, dataset.shape)
     arch, kwargs, cfg = _recipe(epochs)
-    split = make_split(dataset.train_labels.numpy(), "all", SEED, dataset.name, dataset.num_classes)
+    split = _split(dataset, "all")
     val = (to_float(dataset.train_images[split.validation]), dataset.train_labels[split.validation])
     seed_everything(seed)
     model = build_classifier(arch, dataset.num_classes, dataset.shape, **kwargs).to(device)
