@@ -262,6 +262,8 @@ def main(argv=None) -> None:
     try:
         if args.command not in COMMANDS:
             check_method_name(_method(args))
+        from .threads import use_cpus
+        use_cpus()  # GANCLF_THREADS, OMP_NUM_THREADS or the cores this process may use (threads.py)
         COMMANDS.get(args.command, _run_method)(args)
     except KeyboardInterrupt:
         sys.exit("ganclf: interrupted; what finished is kept: run the same command with --resume to continue")
