@@ -54,3 +54,10 @@ def test_the_command_line_trains_with_the_cpus_it_was_given(monkeypatch, tmp_pat
     main(["run", "pca-knn", "--labels", "100", "--out", str(tmp_path / "run"), "--data-dir", str(MNIST_DIR), "--quiet"])
     assert torch.get_num_threads() == 1
 
+
+def test_a_sequential_study_uses_the_cpus_per_cell(tmp_path):
+    from conftest import MNIST_DIR
+    from ganclf import study
+    torch.set_num_threads(2)
+    study("quick", tmp_path, labels="100", seeds=1, methods="pca-knn", data_dir=MNIST_DIR, quiet=True, cpus_per_cell=1)
+    assert torch.get_num_threads() == 1

@@ -118,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
     p.add_argument("--methods", help=f"comma-separated methods from {', '.join(REGISTRY)}")
     p.add_argument("--out", default="runs/study", help="study directory (default: runs/study)")
+    p.add_argument("--executor", choices=("sequential", "ray"), default="sequential",
+                   help="sequential (default: one cell after another here) or ray (cells as Ray tasks, side by "
+                   "side; pip install 'ganclf[ray]')")
+    p.add_argument("--address", help="ray: a running cluster's address ('auto' or HOST:PORT); default: start Ray "
+                   "on this machine")
+    p.add_argument("--cpus-per-cell", type=float, help="CPUs (torch threads) of each cell (default: ray 1, "
+                   "sequential every CPU this process may use)")
+    p.add_argument("--gpus-per-cell", type=float, help="ray: the share of a GPU each cell takes (default 0.25 "
+                   "where the cluster has GPUs)")
     _data_options(p)
 
     p = _command(sub, "sample", "draw images from a trained GAN")
@@ -220,11 +229,16 @@ def _study(args) -> None:
         if name.strip():
             check_method_name(name.strip())
     results = study(args.preset, args.out, args.dataset, args.labels, args.seeds, args.methods, args.data_dir,
-                    args.quiet)
+                    args.quiet, executor=args.executor, address=args.address, cpus_per_cell=args.cpus_per_cell,
+                    gpus_per_cell=args.gpus_per_cell)
     for s in results["summary"]:
         spread = f" +- {s['std']:.4f}" if s["std"] is not None else f" (n = {s['seeds']})"
         print(f"{s['method']:>10} @ {s['labels']:>6} labels: {s['mean']:.4f}{spread}")
-    print(f"report: {results['report']}  ({results['elapsed_s'] / 60:.1f} min)")
+    print(f"report: {results['report'] or 'none (no cell finished)'}  ({results['elapsed_s'] / 60:.1f} min)")
+    for f in results["failed"]:
+        print(f"failed: {f['method']} @ {f['labels']} labels, seed {f['seed']}: {f['error']}", file=sys.stderr)
+    if results["failed"]:
+        sys.exit(f"ganclf: {len(results['failed'])} cells failed; the same command reruns only them")
 
 
 def _sample(args) -> None:

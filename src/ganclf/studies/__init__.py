@@ -1,9 +1,11 @@
 """A study: every (method, label budget, seed) cell, resumable, summarised in results.csv/json and report.html.
 It sits above the API: it plans cells and shared GANs and runs each through ganclf.api.run."""
 import statistics
+import time
+from functools import partial
 from pathlib import Path
 
-from ..config import make_config
+from ..config import ConfigError, make_config
 from ..files import write_json
 from .plan import DEMONSTRATIONS, PRESETS, Cell, GANJob, StudyConfig, plan
 from .run import run_cell, run_gan, run_sequential, write_results
@@ -24,22 +26,49 @@ __all__ = ["study", "StudyConfig", "PRESETS", "Cell", "GANJob", "plan", "run_cel
 
 
 def study(preset: str = "quick", out="runs/study", dataset: str | None = None, labels=None, seeds: int | None = None,
-          methods=None, data_dir=None, quiet: bool = False, **settings) -> dict:
+          methods=None, data_dir=None, quiet: bool = False, executor: str = "sequential", address: str | None = None,
+          cpus_per_cell: float | None = None, gpus_per_cell: float | None = None, **settings) -> dict:
     """Run every (method, budget, seed) cell of a study, resuming finished ones; write results and report.html.
-    `settings` override the preset's other StudyConfig fields (gan_images, settings)."""
+    `settings` override the preset's other StudyConfig fields (gan_images, settings).
+
+    `executor`: "sequential" (one cell after another in this process, torch using cpus_per_cell threads, default
+    every CPU it may use) or "ray" (each cell and shared GAN a Ray task of cpus_per_cell CPUs, default 1, and
+    gpus_per_cell of a GPU, default a quarter where the cluster has GPUs; `address` joins a running cluster,
+    None starts one on this machine). Cells that failed are listed under "failed"; the report covers the rest.
+    """
     from ..data import load_dataset
     cfg = make_config(PRESETS, preset, "study", dataset=dataset, labels=_as_tuple(labels), seeds=seeds,
                       methods=_as_tuple(methods), **settings)
+    run_plan = _executor(executor, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
     load_dataset(cfg.dataset, data_dir)  # downloads (or fails) once, before any cell
     out = Path(out)
     write_json(out / "study.json", {"preset": preset, **cfg.to_dict()})
-    rows, elapsed = run_sequential(cfg, out, data_dir, quiet)
+    start = time.time()
+    rows, failed = run_plan(cfg, out, data_dir, quiet)
+    elapsed = round(time.time() - start, 1)
     summary = summarise(rows, cfg.dataset)
-    write_results(out, rows, summary, {"elapsed_s": elapsed, "preset": preset, "config": cfg.to_dict()})
-    from ..report.study import write_study_report
-    report = write_study_report(out, cfg.to_dict(), summary, rows, command(cfg, preset, out),
-                                demonstration=preset in DEMONSTRATIONS)
-    return {"summary": summary, "cells": rows, "report": str(report.resolve()), "out": str(out), "elapsed_s": elapsed}
+    write_results(out, rows, summary, {"elapsed_s": elapsed, "preset": preset, "executor": executor,
+                                       "failed": failed, "config": cfg.to_dict()})
+    report = None
+    if rows:
+        from ..report.study import write_study_report
+        report = write_study_report(out, cfg.to_dict(), summary, rows, command(cfg, preset, out),
+                                    demonstration=preset in DEMONSTRATIONS).resolve()
+    return {"summary": summary, "cells": rows, "failed": failed, "report": str(report) if report else None,
+            "out": str(out), "elapsed_s": elapsed}
+
+
+def _executor(name: str, address, cpus_per_cell, gpus_per_cell):
+    """The executor's function with its options bound; options it has no use for are refused."""
+    if name == "sequential":
+        if address is not None or gpus_per_cell is not None:
+            raise ConfigError("address and gpus_per_cell are options of the ray executor")
+        return partial(run_sequential, cpus_per_cell=cpus_per_cell)
+    if name == "ray":
+        from .ray_executor import import_ray, run_ray
+        import_ray()  # fail before anything is written
+        return partial(run_ray, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
+    raise ConfigError(f"unknown executor {name!r}: sequential or ray")
 
 
 def _as_tuple(value):

@@ -1,5 +1,10 @@
 """Running a study's plan: each shared GAN once, each cell once (finished ones are read back), then the results
-files. `run_cell` and `run_gan` take plain data and return plain data, so an executor can run them anywhere."""
+files. `run_cell` and `run_gan` take plain data and return plain data, so an executor can run them anywhere.
+
+An executor is a function (cfg, root, data_dir, quiet, **options) -> (rows, failed): the finished cells' rows in
+plan order, and one {method, labels, seed, error} per cell that failed. `run_sequential` is the plain one; the
+Ray executor (ray_executor.py) runs the same units as tasks. Both print through `Progress`.
+"""
 import csv
 import io
 import json
@@ -8,28 +13,38 @@ from pathlib import Path
 
 from .. import api
 from ..files import write_atomic, write_json
+from ..methods import get_method
+from ..threads import use_cpus
 from .plan import Cell, GANJob, StudyConfig, plan
 
 ROW_COLUMNS = ["method", "labels", "seed", "n_labelled", "n_validation", "val_accuracy", "test_accuracy",
                "wall_time_s", "gan_wall_time_s", "run_dir"]
 
 
-def run_gan(job: GANJob, root, data_dir=None) -> dict:
+def run_gan(job: GANJob, root, data_dir=None, download: bool = False) -> dict:
     """Train (or read back, or resume) a shared GAN; returns its results."""
-    out = Path(root) / "gans" / job.name
+    out = Path(root) / gan_folder(job.name)
     return api.run("train-gan", dataset=job.dataset, labels=job.labels, seed=job.seed, out=out, preset=job.preset,
-                   resume=True, reuse=True, data_dir=data_dir, download=False, quiet=True, **job.settings)
+                   resume=True, reuse=True, data_dir=data_dir, download=download, quiet=True, **job.settings)
 
 
-def run_cell(cell: Cell, root, data_dir=None) -> dict:
+def run_cell(cell: Cell, root, data_dir=None, download: bool = False) -> dict:
     """Run one cell (its shared GAN must be finished); returns its row. A finished cell is read back."""
     out = Path(root) / cell.folder
-    gan = Path(root) / "gans" / cell.gan if cell.gan else None
-    cached = (out / "results.json").exists()
+    gan = Path(root) / gan_folder(cell.gan) if cell.gan else None
+    cached = finished(root, cell.folder)
     results = api.run(cell.method, dataset=cell.dataset, labels=cell.labels, seed=cell.seed, out=out, resume=True,
-                      reuse=True, data_dir=data_dir, download=False, quiet=True, **cell.settings,
+                      reuse=True, data_dir=data_dir, download=download, quiet=True, **cell.settings,
                       **({"gan": str(gan)} if gan else {}))
     return row(cell, results, out, cached, gan)
+
+
+def gan_folder(name: str) -> str:
+    return f"gans/{name}"
+
+
+def finished(root, folder: str) -> bool:
+    return (Path(root) / folder / "results.json").is_file()
 
 
 def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) -> dict:
@@ -41,23 +56,88 @@ def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) ->
             "gan_wall_time_s": gan_time, "gan_dir": str(gan) if gan else None, "run_dir": str(out), "cached": cached}
 
 
-def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False) -> tuple[list[dict], float]:
-    """Every cell in turn in this process, each shared GAN trained when its first cell needs it."""
+def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
+                   cpus_per_cell: float | None = None) -> tuple[list[dict], list[dict]]:
+    """Every cell in turn in this process, each shared GAN trained when its first cell needs it. A failing cell
+    stops the study (rerunning it resumes); with no cpus_per_cell torch uses every CPU this process was given."""
+    use_cpus(cpus_per_cell)
     jobs, cells = plan(cfg)
     jobs = {job.name: job for job in jobs}
-    done, rows, start = set(), [], time.time()
-    for i, cell in enumerate(cells, 1):
+    progress = Progress(cells, root, quiet)
+    progress.announce([jobs[name] for name in progress.gans_to_train()], at_once=1)
+    done, rows = set(), []
+    for cell in cells:
         cell_start = time.time()
         if cell.gan and cell.gan not in done:
             run_gan(jobs[cell.gan], root, data_dir)
             done.add(cell.gan)
         rows.append(run_cell(cell, root, data_dir))
-        if not quiet:  # the cell's time includes training the GAN it shares, the first time
-            r, left = rows[-1], (time.time() - start) / i * (len(cells) - i)
-            print(f"[{i}/{len(cells)}] {cell.method} @ {cell.labels} labels, seed {cell.seed}: "
-                  f"test {r['test_accuracy']:.4f} ({time.time() - cell_start:.0f}s"
-                  f"{', cached' if r['cached'] else ''}; ~{left / 60:.1f} min left)", flush=True)
-    return rows, round(time.time() - start, 1)
+        progress.finished(cell, rows[-1], time.time() - cell_start)  # includes training its GAN, the first time
+    return rows, []
+
+
+# Rough seconds per epoch of each method and shared-GAN preset on 2 CPU cores, measured with the quick preset
+# (benchmarks/results/study_quick.json); only for the estimate printed before a study starts.
+TYPICAL_EPOCH_S = {"cnn": 2.1, "cnn-seed": 1.5, "pca-knn": 0.6, "transfer": 4.1, "augment": 2.2, "ssl-gan": 31.0,
+                   "dcgan-cnn": 14.0, "cdcgan": 14.0}
+UNKNOWN_EPOCH_S = 10.0
+
+
+def typical_seconds(unit: Cell | GANJob) -> float:
+    if isinstance(unit, GANJob):
+        name, entry, preset = unit.preset, get_method("train-gan"), unit.preset
+    else:
+        name, entry = unit.method, get_method(unit.method)
+        preset = entry.default_preset
+    cfg = entry.presets[preset]
+    epochs = unit.settings.get("epochs") or getattr(cfg, "epochs", None) or getattr(getattr(cfg, "train", None),
+                                                                                     "epochs", 1)
+    return TYPICAL_EPOCH_S.get(name, UNKNOWN_EPOCH_S) * (epochs if name != "pca-knn" else 1)
+
+
+class Progress:
+    """What a study prints, whichever executor runs it: the plan and an estimate of its time before it starts,
+    then one line per finished (or failed) cell with the time left. Silent when quiet."""
+
+    def __init__(self, cells: list[Cell], root, quiet: bool):
+        self.total, self.quiet, self.root = len(cells), quiet, root
+        self.to_run = [c for c in cells if not finished(root, c.folder)]
+        self.count = self.ran = 0
+        self.start = time.time()
+
+    def gans_to_train(self) -> list[str]:
+        """The shared GANs that cells still to run need and that are not finished."""
+        names = dict.fromkeys(c.gan for c in self.to_run if c.gan)
+        return [name for name in names if not finished(self.root, gan_folder(name))]
+
+    def announce(self, gans: list[GANJob], at_once: int) -> None:
+        if self.quiet:
+            return
+        work = sum(map(typical_seconds, [*gans, *self.to_run]))
+        parallel = f", {at_once} at once" if at_once > 1 else ""
+        print(f"study: {len(self.to_run)} of {self.total} cells to run ({self.total - len(self.to_run)} finished "
+              f"already), {len(gans)} shared GAN{'' if len(gans) == 1 else 's'} to train{parallel}; roughly {work / at_once / 60:.1f} min "
+              f"(typical times on 2 CPU cores)", flush=True)
+
+    def finished(self, cell: Cell, r: dict, seconds: float) -> None:
+        self.count += 1
+        self.ran += not r["cached"]
+        self._print(cell, f"test {r['test_accuracy']:.4f} ({seconds:.0f}s{', cached' if r['cached'] else ''}; "
+                          f"~{self._left() / 60:.1f} min left)")
+
+    def failed(self, cell: Cell, error: str) -> None:
+        self.count += 1
+        self.ran += 1
+        self._print(cell, f"FAILED: {error} (~{self._left() / 60:.1f} min left)")
+
+    def _left(self) -> float:
+        """From the cells run so far (read-back cells take no time), as many cells at once as ran so far."""
+        return (time.time() - self.start) / self.ran * (len(self.to_run) - self.ran) if self.ran else 0.0
+
+    def _print(self, cell: Cell, text: str) -> None:
+        if not self.quiet:
+            print(f"[{self.count}/{self.total}] {cell.method} @ {cell.labels} labels, seed {cell.seed}: {text}",
+                  flush=True)
 
 
 def write_results(out: Path, rows: list[dict], summary: list[dict], extra: dict) -> None:
