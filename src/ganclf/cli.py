@@ -238,7 +238,8 @@ def _study(args) -> None:
     for f in results["failed"]:
         print(f"failed: {f['method']} @ {f['labels']} labels, seed {f['seed']}: {f['error']}", file=sys.stderr)
     if results["failed"]:
-        sys.exit(f"ganclf: {len(results['failed'])} cells failed; the same command reruns only them")
+        n = len(results["failed"])
+        sys.exit(f"ganclf: {n} cell{'s' if n > 1 else ''} failed; the same command reruns only what did not finish")
 
 
 def _sample(args) -> None:

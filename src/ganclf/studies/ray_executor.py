@@ -31,7 +31,7 @@ from ..runs import RunError, read_json
 from ..threads import use_cpus
 from ..train import TrainingDiverged
 from .plan import Cell, GANJob, StudyConfig, plan
-from .run import Progress, finished, gan_folder, row, run_cell, run_gan
+from .run import Progress, finished, gan_folder, gans_to_train, row, run_cell, run_gan
 
 NOT_RETRIED = (ValueError, RunError, TrainingDiverged)  # the same settings fail the same way on any worker
 GPU_SHARE = 0.25  # an MNIST-sized cell keeps a fraction of a GPU busy, so four share one by default
@@ -90,11 +90,11 @@ class _Study:
         self.failed: list[dict] = []
 
     def run(self) -> tuple[list[dict], list[dict]]:
-        self.progress.announce([self.jobs[name] for name in self.progress.gans_to_train()], self.at_once)
+        self.progress.announce([self.jobs[name] for name in self._gans_to_train()], self.at_once)
         for i, cell in enumerate(self.cells):
             if finished(self.root, cell.folder):
                 self.rows[i] = run_cell(cell, self.root, self.data_dir)
-                self.progress.finished(cell, self.rows[i], 0.0)
+                self.progress.done(cell, self.rows[i], 0.0)
         try:
             self._submit()
             while self.pending:
@@ -107,7 +107,7 @@ class _Study:
         return [self.rows[i] for i in sorted(self.rows)], self.failed
 
     def _submit(self) -> None:
-        for name in self.progress.gans_to_train():
+        for name in self._gans_to_train():
             ref = self.task.remote(self.jobs[name], gan_folder(name), self._shipped(gan_folder(name)), None,
                                    self.data_dir, self.cpus)
             self.pending[ref], self.gan_inputs[name] = ("gan", name), ref
@@ -116,6 +116,9 @@ class _Study:
                 ref = self.task.remote(cell, cell.folder, self._shipped(cell.folder), self._gan_input(cell.gan),
                                        self.data_dir, self.cpus)
                 self.pending[ref] = ("cell", i)
+
+    def _gans_to_train(self) -> list[str]:
+        return gans_to_train(self.progress.to_run, self.root)
 
     def _shipped(self, folder: str):
         """An interrupted unit's files, so it continues on its worker; None for a new one."""
@@ -143,7 +146,7 @@ class _Study:
             self.progress.failed(cell, result["error"])
             return
         self.rows[key] = self._row(cell, unpack(result, self.root))
-        self.progress.finished(cell, self.rows[key], self.rows[key]["wall_time_s"])
+        self.progress.done(cell, self.rows[key], self.rows[key]["wall_time_s"])
 
     def _get(self, ref) -> dict:
         try:

@@ -64,7 +64,7 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
     jobs, cells = plan(cfg)
     jobs = {job.name: job for job in jobs}
     progress = Progress(cells, root, quiet)
-    progress.announce([jobs[name] for name in progress.gans_to_train()], at_once=1)
+    progress.announce([jobs[name] for name in gans_to_train(progress.to_run, root)], at_once=1)
     done, rows = set(), []
     for cell in cells:
         cell_start = time.time()
@@ -72,7 +72,7 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
             run_gan(jobs[cell.gan], root, data_dir)
             done.add(cell.gan)
         rows.append(run_cell(cell, root, data_dir))
-        progress.finished(cell, rows[-1], time.time() - cell_start)  # includes training its GAN, the first time
+        progress.done(cell, rows[-1], time.time() - cell_start)  # includes training its GAN, the first time
     return rows, []
 
 
@@ -84,15 +84,19 @@ UNKNOWN_EPOCH_S = 10.0
 
 
 def typical_seconds(unit: Cell | GANJob) -> float:
-    if isinstance(unit, GANJob):
-        name, entry, preset = unit.preset, get_method("train-gan"), unit.preset
-    else:
-        name, entry = unit.method, get_method(unit.method)
-        preset = entry.default_preset
-    cfg = entry.presets[preset]
+    method, preset = ("train-gan", unit.preset) if isinstance(unit, GANJob) else (unit.method, None)
+    entry = get_method(method)
+    cfg = entry.presets[preset or entry.default_preset]
     epochs = unit.settings.get("epochs") or getattr(cfg, "epochs", None) or getattr(getattr(cfg, "train", None),
                                                                                      "epochs", 1)
+    name = preset or method
     return TYPICAL_EPOCH_S.get(name, UNKNOWN_EPOCH_S) * (epochs if name != "pca-knn" else 1)
+
+
+def gans_to_train(cells: list[Cell], root) -> list[str]:
+    """The unfinished shared GANs that these cells need, in plan order."""
+    names = dict.fromkeys(c.gan for c in cells if c.gan)
+    return [name for name in names if not finished(root, gan_folder(name))]
 
 
 class Progress:
@@ -100,15 +104,10 @@ class Progress:
     then one line per finished (or failed) cell with the time left. Silent when quiet."""
 
     def __init__(self, cells: list[Cell], root, quiet: bool):
-        self.total, self.quiet, self.root = len(cells), quiet, root
+        self.total, self.quiet = len(cells), quiet
         self.to_run = [c for c in cells if not finished(root, c.folder)]
         self.count = self.ran = 0
         self.start = time.time()
-
-    def gans_to_train(self) -> list[str]:
-        """The shared GANs that cells still to run need and that are not finished."""
-        names = dict.fromkeys(c.gan for c in self.to_run if c.gan)
-        return [name for name in names if not finished(self.root, gan_folder(name))]
 
     def announce(self, gans: list[GANJob], at_once: int) -> None:
         if self.quiet:
@@ -116,10 +115,10 @@ class Progress:
         work = sum(map(typical_seconds, [*gans, *self.to_run]))
         parallel = f", {at_once} at once" if at_once > 1 else ""
         print(f"study: {len(self.to_run)} of {self.total} cells to run ({self.total - len(self.to_run)} finished "
-              f"already), {len(gans)} shared GAN{'' if len(gans) == 1 else 's'} to train{parallel}; roughly {work / at_once / 60:.1f} min "
-              f"(typical times on 2 CPU cores)", flush=True)
+              f"already), {len(gans)} shared GAN{'' if len(gans) == 1 else 's'} to train{parallel}; "
+              f"roughly {work / at_once / 60:.1f} min (typical times on 2 CPU cores)", flush=True)
 
-    def finished(self, cell: Cell, r: dict, seconds: float) -> None:
+    def done(self, cell: Cell, r: dict, seconds: float) -> None:
         self.count += 1
         self.ran += not r["cached"]
         self._print(cell, f"test {r['test_accuracy']:.4f} ({seconds:.0f}s{', cached' if r['cached'] else ''}; "
