@@ -70,3 +70,14 @@ def test_cli_missing_data_without_download(tmp_path):
                              "--no-download"], capture_output=True, text=True,
                             env={"PATH": "", "XDG_CACHE_HOME": str(tmp_path), "HOME": str(tmp_path)})
     assert result.returncode != 0 and "not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_pca_knn_is_a_scikit_learn_estimator_and_selects_without_validation(mnist):
+    from sklearn.base import clone
+    x = mnist.train_images[:600].reshape(600, -1).numpy()
+    y = mnist.train_labels[:600].numpy()
+    model = PCAKNN(components=(10, 30), neighbours=(1, 5))
+    assert clone(model).get_params() == {"components": (10, 30), "neighbours": (1, 5), "folds": 5}
+    model.fit(x[:300], y[:300])  # no validation images: cross-validation on the labelled ones
+    assert set(model.scores_) == {(10, 1), (10, 5), (30, 1), (30, 5)}
+    assert model.score(x[300:], y[300:]) > 0.6

@@ -71,18 +71,18 @@ def test_local_ray_gets_the_sequential_numbers(on_ray, sequential, data_dir):
     assert "2 of 2 cells to run (0 finished already), 1 shared GAN to train, 2 at once" in printed
     assert "[2/2] " in printed and "min left" in printed
     # what the workers wrote is the driver's run directory: a sequential rerun reads every cell back
-    config = json.loads((out / "cells/transfer/seed0@100/config.json").read_text())
-    assert config["config"]["gan"] == str(out / "gans/dcgan-cnn-seed0")
+    config = json.loads((out / "cells/mnist/transfer/seed0@100/config.json").read_text())
+    assert config["config"]["gan"] == str(out / "gans/mnist/dcgan-cnn-seed0")
     again = study("quick", out, data_dir=data_dir, quiet=True, cpus_per_cell=1, **TINY)
     assert all(c["cached"] for c in again["cells"]) and numbers(again) == numbers(sequential)
 
 
 def test_rerun_sends_only_unfinished_units_and_resumes_an_interrupted_gan(on_ray, sequential, tmp_path, data_dir):
     shutil.copytree(on_ray[0], tmp_path, dirs_exist_ok=True)
-    gan = tmp_path / "gans/dcgan-cnn-seed0"
+    gan = tmp_path / "gans/mnist/dcgan-cnn-seed0"
     checkpoint = (gan / "checkpoint.json").read_text()
     (gan / "results.json").unlink()  # interrupted after its last checkpoint
-    shutil.rmtree(tmp_path / "cells/transfer")  # (its config.json names the GAN in the study's first directory)
+    shutil.rmtree(tmp_path / "cells/mnist/transfer")  # (its config.json names the GAN in the study's first directory)
     again = study("quick", tmp_path, data_dir=data_dir, executor="ray", quiet=True, **TINY)
     assert [(c["method"], c["cached"]) for c in again["cells"]] == [("pca-knn", True), ("transfer", False)]
     assert (gan / "checkpoint.json").read_text() == checkpoint  # shipped and resumed, not trained again
@@ -96,8 +96,8 @@ def test_a_failing_cell_is_reported_and_the_others_go_on(ray, tmp_path, data_dir
     [failed] = results["failed"]
     assert failed["method"] == "cnn" and "ConfigError" in failed["error"] and "epochs" in failed["error"]
     assert json.loads((tmp_path / "results.json").read_text())["failed"] == [failed]
-    assert "cnn @ 100 labels, seed 0: FAILED: ConfigError" in capsys.readouterr().out
-    assert not (tmp_path / "cells/cnn").exists()
+    assert "mnist/cnn/seed0@100: FAILED: ConfigError" in capsys.readouterr().out
+    assert not (tmp_path / "cells/mnist/cnn").exists()
 
 
 def test_a_killed_worker_does_not_lose_the_study(ray, sequential, tmp_path, data_dir):
@@ -145,7 +145,7 @@ def test_ctrl_c_keeps_what_finished_and_the_study_resumes(ray, tmp_path, data_di
     with pytest.raises(KeyboardInterrupt):
         study("quick", tmp_path, **settings)
     monkeypatch.setattr(ray, "wait", wait)
-    finished = [p.parent.name for p in (tmp_path / "cells/pca-knn").glob("*/results.json")]
+    finished = [p.parent.name for p in (tmp_path / "cells/mnist/pca-knn").glob("*/results.json")]
     assert len(finished) == 1
     again = study("quick", tmp_path, **settings)
     assert [c["cached"] for c in again["cells"]] == [f == finished[0] for f in ("seed0@100", "seed0@200")]

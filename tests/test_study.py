@@ -79,6 +79,25 @@ def test_report_renders_in_a_real_browser(finished, tmp_path):
     assert highlighted_best > 500  # the comparison table is laid out with its best cells marked
 
 
+CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
+@pytest.mark.parametrize("width", [420, 1400])
+def test_report_has_no_horizontal_scroll(finished, tmp_path, width):
+    out, _ = finished
+    probe = tmp_path / "probe.html"  # the report is script-free; a copy measures its own layout
+    script = ("<script>window.onload=()=>{document.body.setAttribute('data-overflow',"
+              "document.documentElement.scrollWidth-window.innerWidth)}</script></body>")
+    probe.write_text((out / "report.html").read_text().replace("</body>", script))
+    dom = subprocess.run([*CHROMIUM, f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900",
+                          "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    overflow = int(dom.split('data-overflow="')[1].split('"')[0])
+    assert overflow <= 0, f"the page is {overflow} px wider than a {width} px window"
+
+
 def test_gan_methods_share_their_gans_and_resume_them(tmp_path):
     from conftest import MNIST_DIR
     short_gan = {"epochs": 1, "min_steps_per_epoch": 8}
@@ -86,15 +105,15 @@ def test_gan_methods_share_their_gans_and_resume_them(tmp_path):
                     quiet=True, settings={"transfer": {"epochs": 1}, "augment": {"epochs": 1, "synthetic": 100},
                                           "dcgan-cnn": short_gan, "cdcgan": short_gan})
     first = study("quick", tmp_path, **settings)
-    gans = sorted(p.name for p in (tmp_path / "gans").iterdir())
+    gans = sorted(p.name for p in (tmp_path / "gans" / "mnist").iterdir())
     assert gans == ["cdcgan-seed0@100", "dcgan-cnn-seed0"]
     cells = {c["method"]: c for c in first["cells"]}
     assert cells["transfer"]["gan_dir"].endswith("dcgan-cnn-seed0")
     assert cells["augment"]["gan_dir"].endswith("cdcgan-seed0@100")
     # an interrupted GAN (checkpoint, no results) is resumed, not retrained, when its cell runs again
-    (tmp_path / "gans" / "dcgan-cnn-seed0" / "results.json").unlink()
+    (tmp_path / "gans" / "mnist" / "dcgan-cnn-seed0" / "results.json").unlink()
     (cell_dir(tmp_path, "transfer", "100", 0) / "results.json").unlink()
     again = study("quick", tmp_path, **settings)
-    records = (tmp_path / "gans" / "dcgan-cnn-seed0" / "metrics.jsonl").read_text().splitlines()
+    records = (tmp_path / "gans" / "mnist" / "dcgan-cnn-seed0" / "metrics.jsonl").read_text().splitlines()
     assert len(records) == 1  # the finished epoch was not trained twice
     assert [s["mean"] for s in again["summary"]] == [s["mean"] for s in first["summary"]]

@@ -6,6 +6,7 @@ import numpy as np
 
 from .config import ConfigError, config_from_dict, config_to_dict, make_config, with_overrides
 from .data import load_dataset, make_split
+from .data.splits import default_validation_size
 from .files import write_json
 from .methods import get_method
 from .runs import RunError, open_run, read_json
@@ -15,13 +16,15 @@ CHECKPOINT = "checkpoint.safetensors"
 
 def run(method: str | None = None, dataset: str | None = None, labels=None, seed: int = 0, out=None,
         preset: str | None = None, resume=False, reuse: bool = False, data_dir=None, download: bool = True,
-        quiet: bool = False, **settings) -> dict:
+        quiet: bool = False, validation: int | None = None, **settings) -> dict:
     """Train and test `method` on a seeded label budget; returns its results (also in OUT/results.json).
 
     `settings` override fields of the method's preset (None keeps the preset's; unknown names are refused).
     What happens to `out` follows runs.open_run: an interrupted run is continued only with `resume` (True, with
     the same configuration), a finished one is read back only with `reuse`. `resume` may also name a run
     directory, which is then continued with its stored settings (only `epochs` may change).
+    `validation`: labelled validation images held out for selection (default 5,000 for the built-in datasets;
+    0: none, so fixed schedules, final weights, and the budget is every label the number cost).
     """
     if resume and (resume is not True or method is None):
         return _resume(Path(out if resume is True else resume), method, data_dir, download, quiet, settings)
@@ -33,9 +36,10 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
     dataset = dataset or _gan_dataset(cfg) or "mnist"
     labels = str(labels or entry.default_labels)
     data = load_dataset(dataset, data_dir, download_missing=download)
-    split = make_split(data.train_labels.numpy(), labels, seed, dataset, data.num_classes)
+    validation = default_validation_size(len(data.train_labels)) if validation is None else validation
+    split = make_split(data.train_labels.numpy(), labels, seed, dataset, data.num_classes, validation)
     config = {"method": method, "preset": preset, "dataset": dataset, "labels": labels, "seed": seed,
-              "split": split.name, "config": config_to_dict(cfg)}
+              "validation": validation, "split": split.name, "config": config_to_dict(cfg)}
     target = open_run(out or f"runs/{method}-{split.name}", config, resume=bool(resume), reuse=reuse)
     if target.finished:
         return target.results()
@@ -51,6 +55,7 @@ def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings:
         entry = get_method(stored["method"])
         cfg = config_from_dict(type(entry.presets[entry.default_preset]), stored["config"], f"{path}/config.json")
         dataset, labels, seed = str(stored["dataset"]), str(stored["labels"]), int(stored["seed"])
+        validation = int(stored["validation"])
     except (KeyError, TypeError, ValueError) as err:
         raise RunError(f"{path}/config.json: not a ganclf run configuration ({err})") from None
     if method and method != entry.name:
@@ -59,7 +64,7 @@ def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings:
     if _without_epochs(changed) != _without_epochs(cfg):
         raise ConfigError(f"{path} is resumed with its stored settings; only epochs may change")
     data = load_dataset(dataset, data_dir, download_missing=download)
-    split = make_split(data.train_labels.numpy(), labels, seed, dataset, data.num_classes)
+    split = make_split(data.train_labels.numpy(), labels, seed, dataset, data.num_classes, validation)
     if split.name != stored.get("split"):
         raise RunError(f"{path}: its split {stored.get('split')} no longer matches {split.name}")
     target = open_run(path, stored, resume=True)
@@ -80,8 +85,9 @@ def _train(entry, data, split, target, cfg, seed: int, quiet: bool) -> dict:
     results = entry.train(data, split, target, cfg, seed, quiet)
     c = target.config
     return target.finish({**results, "method": entry.name, "preset": c["preset"], "dataset": c["dataset"],
-                          "labels": c["labels"], "n_labelled": len(split.labelled),
+                          "dataset_checksum": data.checksum, "labels": c["labels"], "n_labelled": len(split.labelled),
                           "n_unlabelled": len(split.unlabelled), "n_validation": len(split.validation),
+                          "labels_used": len(split.labelled) + len(split.validation),  # what the number cost
                           "seed": seed, "split": split.name, "run_dir": str(target.path)})
 
 

@@ -9,9 +9,10 @@ import sys
 
 from . import __version__
 from .methods import REGISTRY, check_method_name
+from .threads import use_cpus  # imports torch only when called: after names are checked, before training
 
 # Arguments every method command shares; every other option is a setting of the method's configuration.
-RUN_ARGS = ("dataset", "labels", "seed", "out", "data_dir", "download", "quiet", "preset", "resume")
+RUN_ARGS = ("dataset", "labels", "seed", "out", "data_dir", "download", "quiet", "preset", "resume", "validation")
 NOT_SETTINGS = ("command", "device", "set", "method", "model", *RUN_ARGS)
 
 EXAMPLES = {
@@ -40,6 +41,8 @@ def _run_options(p: argparse.ArgumentParser, dataset: bool = True, labels: str =
                    help=f"labelled budget: a count (100), a percentage (10%%) or 'all' (default {labels})")
     p.add_argument("--seed", type=int, default=0, help="picks the labelled subset and every random number (default 0)")
     p.add_argument("--out", help="run directory (default: runs/<method>-<split>)")
+    p.add_argument("--validation", type=int, help="labelled validation images for selection (default 5000 for the "
+                   "built-in datasets; 0: none: fixed schedules, final weights, the budget is every label used)")
     p.add_argument("--resume", nargs="?", const=True, metavar="RUN_DIR",
                    help="continue an interrupted run: the one in --out, or RUN_DIR with its stored settings")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -117,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", help="comma-separated budgets, e.g. 100,1000,10000")
     p.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
     p.add_argument("--methods", help=f"comma-separated methods from {', '.join(REGISTRY)}")
+    p.add_argument("--validation", help="labelled validation images, comma-separated protocols (default: the "
+                   "preset's; 'default' is 5000 for the built-in datasets; 0: none)")
     p.add_argument("--out", default="runs/study", help="study directory (default: runs/study)")
     p.add_argument("--executor", choices=("sequential", "ray"), default="sequential",
                    help="sequential (default: one cell after another here) or ray (cells as Ray tasks, side by "
@@ -203,6 +208,7 @@ def _run_method(args) -> None:
     else:
         common["resume"] = bool(resume)
         settings = _settings(args)
+    use_cpus()
     results = api.run(method, **common, **settings)
     print(_summary(results))
 
@@ -230,16 +236,24 @@ def _study(args) -> None:
             check_method_name(name.strip())
     results = study(args.preset, args.out, args.dataset, args.labels, args.seeds, args.methods, args.data_dir,
                     args.quiet, executor=args.executor, address=args.address, cpus_per_cell=args.cpus_per_cell,
-                    gpus_per_cell=args.gpus_per_cell)
+                    gpus_per_cell=args.gpus_per_cell, validation=_validations(args.validation))
     for s in results["summary"]:
         spread = f" +- {s['std']:.4f}" if s["std"] is not None else f" (n = {s['seeds']})"
-        print(f"{s['method']:>10} @ {s['labels']:>6} labels: {s['mean']:.4f}{spread}")
+        print(f"{s['dataset']:>14} {s['method']:>16} @ {s['labels']:>6} labels: {s['mean']:.4f}{spread}")
+    for v in results["verdict"]:
+        print(v["sentence"])
     print(f"report: {results['report'] or 'none (no cell finished)'}  ({results['elapsed_s'] / 60:.1f} min)")
     for f in results["failed"]:
-        print(f"failed: {f['method']} @ {f['labels']} labels, seed {f['seed']}: {f['error']}", file=sys.stderr)
+        print(f"failed: {f['cell']}: {f['error']}", file=sys.stderr)
     if results["failed"]:
         n = len(results["failed"])
         sys.exit(f"ganclf: {n} cell{'s' if n > 1 else ''} failed; the same command reruns only what did not finish")
+
+
+def _validations(text: str | None):
+    if text is None:
+        return None
+    return tuple(None if v.strip() == "default" else int(v) for v in text.split(","))
 
 
 def _sample(args) -> None:
@@ -250,6 +264,7 @@ def _sample(args) -> None:
 
 def _evaluate(args) -> None:
     from . import api
+    use_cpus()
     q = api.evaluate_gan(args.run, args.n, args.seed, args.cas, args.data_dir, args.quiet, args.download)
     print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in q.items()))
 
@@ -277,8 +292,6 @@ def main(argv=None) -> None:
     try:
         if args.command not in COMMANDS:
             check_method_name(_method(args))
-        from .threads import use_cpus
-        use_cpus()  # GANCLF_THREADS, OMP_NUM_THREADS or the cores this process may use (threads.py)
         COMMANDS.get(args.command, _run_method)(args)
     except KeyboardInterrupt:
         sys.exit("ganclf: interrupted; what finished is kept: run the same command with --resume to continue")
@@ -289,9 +302,11 @@ def main(argv=None) -> None:
 
 
 def _user_error(err: Exception) -> bool:
+    if isinstance(err, (ValueError, OSError, MemoryError)):  # before importing torch: a typo answers at once
+        return True
     from .runs import RunError
     from .train import TrainingDiverged
-    errors = (ValueError, OSError, RunError, TrainingDiverged, MemoryError)
+    errors = (RunError, TrainingDiverged)
     try:
         from PIL import Image
         errors += (Image.DecompressionBombError,)

@@ -5,16 +5,15 @@ metadata are replaced together in one atomic rename; a .json copy beside it is f
 """
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
-import numpy as np
 import safetensors
 import torch
 from safetensors.torch import load_file, save
 
 from .files import write_atomic, write_json
+from .provenance import provenance
 
 _TENSOR = "__tensor__:"
 
@@ -107,7 +106,7 @@ class Run:
         return self.earlier_s + time.time() - self.started
 
     def finish(self, results: dict) -> dict:
-        results = {**results, "wall_time_s": round(self.elapsed(), 2), "versions": versions()}
+        results = {**results, "wall_time_s": round(self.elapsed(), 2), "provenance": provenance()}
         write_json(self.file("results.json"), results)
         return results
 
@@ -135,12 +134,6 @@ def read_metrics(path) -> list[dict]:
         return [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
     except ValueError:
         raise RunError(f"{metrics}: not readable JSON lines") from None
-
-
-def versions() -> dict:
-    import ganclf
-    return {"ganclf": ganclf.__version__, "torch": torch.__version__, "numpy": np.__version__,
-            "python": platform.python_version()}
 
 
 def save_checkpoint(path, state: dict, metadata: dict) -> None:

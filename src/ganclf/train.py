@@ -11,6 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .data.transforms import random_shift
+
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
@@ -29,6 +31,7 @@ class TrainConfig:
     min_steps_per_epoch: int = 0  # small label budgets: an epoch is at least this many steps
     bf16: bool = True  # CPU bf16 autocast: ~5x faster matmuls on AVX-512 machines
     select_best: bool = True  # keep the weights of the epoch with the best validation accuracy
+    shift: int = 0  # classical augmentation: each training image translated by up to this many pixels
 
     def __post_init__(self):
         if self.epochs < 1 or self.batch_size < 1 or self.min_steps_per_epoch < 0:
@@ -37,6 +40,8 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose sgd, adam or adamw")
         if self.schedule not in ("constant", "onecycle"):
             raise ValueError(f"unknown schedule {self.schedule!r}; choose constant or onecycle")
+        if not 0 <= self.shift <= 8:
+            raise ValueError(f"shift must be 0 to 8 pixels, not {self.shift}")
         if not self.lr > 0:
             raise ValueError(f"the learning rate must be positive, not {self.lr}")
 
@@ -109,19 +114,20 @@ def fit(model: nn.Module, train, val, cfg: TrainConfig, seed: int = 0, log=None,
     optimizer = make_optimizer(param_groups or [{"params": list(model.parameters())}], cfg)
     schedule = make_schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
     best, best_state, history = -1.0, None, []
+    validate = len(val[0]) > 0  # without validation images: a fixed schedule and the last epoch's weights
     bar = tqdm(range(cfg.epochs), desc=desc, disable=quiet, leave=False)
     for epoch in bar:
         start = time.time()
         train_loss, train_acc = _train_epoch(model, images, labels, optimizer, schedule, cfg,
                                              steps_per_epoch, generator, device)
         record = {"epoch": epoch_offset + epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
-                  **{f"val_{k}": v for k, v in evaluate(model, *val, cfg.bf16).items()},
+                  **({f"val_{k}": v for k, v in evaluate(model, *val, cfg.bf16).items()} if validate else {}),
                   "epoch_time_s": round(time.time() - start, 3)}
         history.append(record)
         if log:
             log(record)
-        bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{record['val_acc']:.4f}")
-        if cfg.select_best and record["val_acc"] > best:
+        bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{record.get('val_acc', float('nan')):.4f}")
+        if cfg.select_best and validate and record["val_acc"] > best:
             best, best_state = record["val_acc"], copy.deepcopy(model.state_dict())
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -134,7 +140,8 @@ def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generat
     total_loss = total_correct = seen = 0
     for step in range(steps):
         idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
-        x = images[idx].to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        x = random_shift(images[idx].to(device, non_blocking=True), cfg.shift).contiguous(
+            memory_format=torch.channels_last)
         y = labels[idx].to(device, non_blocking=True)
         with autocast(cfg.bf16, device):
             logits = model(x)

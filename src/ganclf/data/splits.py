@@ -9,6 +9,11 @@ VALIDATION_SIZE = 5000
 VALIDATION_SEED = 12345
 
 
+def default_validation_size(n_train: int) -> int:
+    """5,000 validation images for the built-in datasets (the literature's protocol); a tenth of a small one."""
+    return VALIDATION_SIZE if n_train >= 10 * VALIDATION_SIZE else n_train // 10
+
+
 class BudgetError(ValueError):
     """A label budget that cannot be met or parsed."""
 
@@ -48,21 +53,24 @@ class Split:
 
 def make_split(labels, budget, seed: int, dataset: str = "mnist",
                num_classes: int = 10, validation_size: int = VALIDATION_SIZE) -> Split:
-    """Hold out a fixed validation set, then draw a class-balanced labelled subset from the rest.
+    """Hold out a fixed validation set (the same images for every seed and budget; none when validation_size is
+    0), then draw a class-balanced labelled subset from the rest.
 
     Labelled sets are nested: for one seed, the 100-label set is inside the 1000-label set.
     """
     labels = np.asarray(labels)
     budget = parse_budget(budget)
-    if validation_size >= len(labels):
-        raise BudgetError(f"validation size {validation_size} leaves no training images out of {len(labels)}")
+    if not 0 <= validation_size < len(labels):
+        raise BudgetError(f"validation size {validation_size} must be at least 0 and leave training images out of "
+                          f"{len(labels)}")
     order = np.random.default_rng(VALIDATION_SEED).permutation(len(labels))
     validation, pool = np.sort(order[:validation_size]), order[validation_size:]
     count = _budget_count(budget, len(pool))
     labelled = np.sort(_balanced_choice(labels, pool, count, num_classes, seed))
     unlabelled = np.setdiff1d(pool, labelled)
     tag = "all" if budget == "all" else count
-    return Split(f"{dataset}.seed{seed}@{tag}", labelled, unlabelled, validation)
+    suffix = "" if validation_size == VALIDATION_SIZE else f".val{validation_size}"
+    return Split(f"{dataset}.seed{seed}@{tag}{suffix}", labelled, unlabelled, validation)
 
 
 def _budget_count(budget, pool_size: int) -> int:

@@ -12,10 +12,13 @@ from typing import Callable
 REGISTRY = {
     "cnn": "ganclf.methods.baseline:CNN",
     "cnn-seed": "ganclf.methods.baseline:CNN_SEED",
+    "cnn-shift": "ganclf.methods.baseline:CNN_SHIFT",
     "pca-knn": "ganclf.methods.baseline:PCA_KNN",
     "transfer": "ganclf.methods.transfer:TRANSFER",
+    "transfer-scratch": "ganclf.methods.transfer:TRANSFER_SCRATCH",
     "augment": "ganclf.methods.augment:AUGMENT",
     "ssl-gan": "ganclf.methods.ssl_gan:SSL_GAN",
+    "pi-model": "ganclf.methods.ssl_gan:PI_MODEL",
     "train-gan": "ganclf.methods.gan:TRAIN_GAN",
 }
 
@@ -42,6 +45,7 @@ class Method:
     kind: str = "classifier"  # "classifier": results carry val_accuracy and test_accuracy; "gan": a trained GAN
     shared_gan: SharedGAN | None = None
     check: Callable | None = None  # check(config): refuse settings that cannot work before anything is written
+    control: str | None = None  # the method that differs from this one by the GAN alone
 
 
 def method_names(kind: str | None = None) -> list[str]:

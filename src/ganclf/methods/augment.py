@@ -34,6 +34,7 @@ class AugmentConfig:
     filter: str = "none"  # classifier: keep samples that a real-only classifier assigns to their intended class
     filter_confidence: float = 0.9
     epochs: int | None = None  # the CNN recipe's (the default CNN's) epochs; None: the recipe's
+    shift: int = 0  # classical augmentation of every training image (real and generated), as cnn-shift's
 
     def __post_init__(self):
         bad = [m for m in self.mixes if m not in MIXES]
@@ -50,8 +51,8 @@ class AugmentConfig:
 
     @property
     def classifier(self):
-        return CNN_RECIPE if self.epochs is None else replace(CNN_RECIPE, train=replace(CNN_RECIPE.train,
-                                                                                         epochs=self.epochs))
+        epochs = CNN_RECIPE.train.epochs if self.epochs is None else self.epochs
+        return replace(CNN_RECIPE, train=replace(CNN_RECIPE.train, epochs=epochs, shift=self.shift))
 
 
 def run_augment(dataset: Dataset, split: Split, run: Run, cfg: AugmentConfig, seed: int = 0,
@@ -142,4 +143,4 @@ def _gan_labels_inside(gan_run: str, split) -> bool:
 
 AUGMENT = Method("augment", "a conditional GAN's images added to the real ones", run_augment,
                  {"default": AugmentConfig()},
-                 shared_gan=SharedGAN("cdcgan", images="budget"), check=check_augment)
+                 shared_gan=SharedGAN("cdcgan", images="budget"), check=check_augment, control="cnn")

@@ -26,7 +26,7 @@ def report_classifier(model, data: dict, dataset: Dataset, history: list[dict], 
     test_images, test_labels = data["test"]
     predictions = predict_logits(model, test_images, bf16).argmax(1)
     test = classification_metrics(test_labels.numpy(), predictions.numpy(), dataset.num_classes)
-    best_val = max((r["val_acc"] for r in history), default=None)
+    best_val = max((r["val_acc"] for r in history if "val_acc" in r), default=None)
     save_checkpoint(run.file("model.safetensors"), {"model": model.state_dict()},
                     {**model_meta, "dataset": dataset.name, "classes": list(dataset.classes)})
     if history:

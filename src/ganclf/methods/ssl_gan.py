@@ -8,7 +8,7 @@ exponential moving average of D's weights (noise off), picked at its best valida
 """
 import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -46,6 +46,7 @@ class SSLConfig:
     ema: float = 0.999  # D's weight average used for evaluation (reference 0.9999 over 180k steps; ANCHORS)
     bf16: bool = True
     sample_every: int = 5  # epochs between sample grids (the last epoch always gets one)
+    generator: bool = True  # False: no G and no real/fake term, D is a K-class classifier (the Pi-model control)
 
     def __post_init__(self):
         if self.arch not in DISCRIMINATORS:
@@ -163,28 +164,36 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
 
     def epoch() -> dict:
         losses = _train_epoch(st, cfg, lab_x, lab_y, unl_x, steps)
+        lr = {"lr": cfg.lr * lr_factor(cfg, st.step, cfg.epochs * steps)}
+        if not len(val[0]):  # no validation images: nothing to select on, the final average is tested
+            return {**losses, **lr}
         val_acc, val_loss = _evaluate(st.ema, val, cfg.bf16)
         if val_acc > st.values["best_val"]:
             st.values["best_val"], st.tensors["best"] = val_acc, copy.deepcopy(st.ema.state_dict())
         return {**losses, "val_acc": val_acc, "val_loss": val_loss, "val_acc_raw": _evaluate(st.D, val, cfg.bf16)[0],
-                "lr": cfg.lr * lr_factor(cfg, st.step, cfg.epochs * steps)}
+                **lr}
+
+    def draw(path):
+        if cfg.generator:
+            _plot_samples(st.G, fixed_z, path)
 
     history = train_epochs(st, run, cfg.epochs, epoch, kind="ssl-gan", meta={"config": config_to_dict(cfg),
                                                                              "seed": seed},
-                           draw_samples=lambda path: _plot_samples(st.G, fixed_z, path), sample_every=cfg.sample_every,
+                           draw_samples=draw, sample_every=cfg.sample_every,
                            quiet=quiet, desc="ssl-gan", show=("loss_unl", "loss_gen", "val_acc"))
     _plot_losses(history, run.file("losses.png"))
-    _plot_samples(st.G, fixed_z, run.file("samples.png"))
+    draw(run.file("samples.png"))
     model = build_discriminator(cfg.arch, dataset.num_classes)
-    model.load_state_dict({k: v.cpu() for k, v in st.tensors["best"].items()})
+    chosen = st.tensors["best"] if len(val[0]) else st.ema.state_dict()
+    model.load_state_dict({k: v.cpu() for k, v in chosen.items()})
     data = {"test": (to_float(dataset.test_images), dataset.test_labels)}
     meta = {"classifier": "ssl-gan", "discriminator": cfg.arch, "num_classes": dataset.num_classes,
             "ssl_config": config_to_dict(cfg)}
     results = report_classifier(model, data, dataset, history, run, meta, cfg.bf16)
-    best_epoch = max(history, key=lambda r: r["val_acc"])["epoch"]
+    best_epoch = max(history, key=lambda r: r.get("val_acc", r["epoch"]))["epoch"]
     return {"method": "ssl-gan", "train_config": config_to_dict(cfg), "best_epoch": best_epoch,
             "train_time_s": round(sum(r["epoch_time_s"] for r in history), 1),  # over resumes too
-            "final_val_accuracy": history[-1]["val_acc"], **results}
+            "final_val_accuracy": history[-1].get("val_acc"), **results}
 
 
 def _steps_per_epoch(n_unlabelled: int, cfg: SSLConfig) -> int:
@@ -210,16 +219,20 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         x_lab, y_lab = random_shift(lab_x[li], cfg.shift), lab_y[li]
         x_unl = unl_x[unl_order[i * cfg.batch_size:(i + 1) * cfg.batch_size]]
         x_real = random_shift(unl_x[real_order[i * cfg.batch_size:(i + 1) * cfg.batch_size]], cfg.shift)
-        z = st.G.sample_z(cfg.batch_size)
+        z = st.G.sample_z(cfg.batch_size) if cfg.generator else None
         with autocast(cfg.bf16, device):
-            fake = st.G(z)
+            fake = [st.G(z).detach()] if cfg.generator else []
             # D step: one forward over labelled, unlabelled and generated images (D has no batch statistics);
             # with consistency, the unlabelled images twice (each pass draws its own noise).
             twice = [random_shift(x_unl, cfg.shift)] if cfg.consistency_weight else []
             x_unl = random_shift(x_unl, cfg.shift)
-            logits = st.D(torch.cat([x_lab, x_unl, *twice, fake.detach()])).float()
-        l_lab, l_unl, *l_unl2, l_fake = logits.split([len(x_lab), len(x_unl), *map(len, twice), len(fake)])
-        loss_lab, loss_unl = supervised_loss(l_lab, y_lab), unsupervised_loss(l_unl, l_fake)
+            logits = st.D(torch.cat([x_lab, x_unl, *twice, *fake])).float()
+        l_lab, l_unl, *rest = logits.split([len(x_lab), len(x_unl), *map(len, twice), *map(len, fake)])
+        l_unl2, l_fake = rest[:len(twice)], rest[len(twice):]
+        loss_lab = supervised_loss(l_lab, y_lab)
+        # without a generator (the Pi-model control) there is no real/fake term: unlabelled images enter only
+        # through the consistency term
+        loss_unl = unsupervised_loss(l_unl, l_fake[0]) if cfg.generator else torch.zeros((), device=device)
         loss_d = loss_lab + cfg.unlabelled_weight * loss_unl
         if cfg.consistency_weight:
             loss_d = loss_d + cfg.consistency_weight * consistency_loss(l_unl, l_unl2[0])
@@ -228,18 +241,7 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         st.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         st.opt_d.step()
-        # G step against the updated D on freshly generated images (not the ones D just learned to reject),
-        # noise on as in the reference; the real features are a target and need no gradient.
-        with autocast(cfg.bf16, device):
-            with torch.no_grad():
-                _, f_real = st.D(x_real, with_features=True)
-            l_gen, f_fake = st.D(st.G(st.G.sample_z(cfg.batch_size)), with_features=True)
-        loss_gen = feature_matching_loss(f_fake.float(), f_real.float())
-        if cfg.gen_loss == "combined":
-            loss_gen = loss_gen + minimax_generator_loss(l_gen.float())
-        st.opt_g.zero_grad(set_to_none=True)
-        loss_gen.backward(inputs=list(st.G.parameters()))  # D's weight gradients are not needed here
-        st.opt_g.step()
+        loss_gen = _generator_step(st, cfg, x_real) if cfg.generator else torch.zeros((), device=device)
         with torch.no_grad():
             torch._foreach_lerp_(ema_params, params, 1 - cfg.ema)
         st.step += 1
@@ -248,6 +250,22 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
     out = dict(zip(("loss_lab", "loss_unl", "loss_gen", "train_acc"), (sums / steps).tolist()))
     out["train_loss"] = out["loss_lab"]
     return out
+
+
+def _generator_step(st: _State, cfg: SSLConfig, x_real) -> torch.Tensor:
+    """G step against the updated D on freshly generated images (not the ones D just learned to reject), noise
+    on as in the reference; the real features are a target and need no gradient."""
+    with autocast(cfg.bf16, st.device):
+        with torch.no_grad():
+            _, f_real = st.D(x_real, with_features=True)
+        l_gen, f_fake = st.D(st.G(st.G.sample_z(cfg.batch_size)), with_features=True)
+    loss_gen = feature_matching_loss(f_fake.float(), f_real.float())
+    if cfg.gen_loss == "combined":
+        loss_gen = loss_gen + minimax_generator_loss(l_gen.float())
+    st.opt_g.zero_grad(set_to_none=True)
+    loss_gen.backward(inputs=list(st.G.parameters()))  # D's weight gradients are not needed here
+    st.opt_g.step()
+    return loss_gen
 
 
 def _evaluate(model, data, bf16: bool) -> tuple[float, float]:
@@ -267,4 +285,8 @@ def _plot_losses(history: list[dict], path) -> None:
 
 
 SSL_GAN = Method("ssl-gan", "semi-supervised GAN: D is a K+1-class classifier (Salimans et al. 2016)", train_ssl_gan,
-                 PRESETS, default_preset="mlp", default_labels="100")
+                 PRESETS, default_preset="mlp", default_labels="100", control="pi-model")
+# The control: the same D, schedule, shift, consistency term and selection, without the generator.
+PI_MODEL = Method("pi-model", "ssl-gan's D trained without a generator: labelled loss + consistency on unlabelled",
+                  train_ssl_gan, {name: replace(cfg, generator=False) for name, cfg in PRESETS.items()},
+                  default_preset="mlp", default_labels="100")

@@ -10,6 +10,7 @@ from ..train import TrainConfig, fit
 from . import Method, SharedGAN
 from .baseline import CNN_RECIPE, run_cnn
 from .classify import report_classifier, seed_everything, split_tensors
+from ..models.gans import build_gan
 from .gan import load_gan
 
 SEED_SGD = TrainConfig(epochs=15, batch_size=100, optimizer="sgd", lr=0.01, bf16=False, select_best=False)
@@ -25,6 +26,8 @@ class TransferConfig:
     frozen: bool = False  # never unfreeze: train the head only (a linear probe with head="linear")
     body_lr_scale: float = 1.0  # 0.1 and 0.3 scored no better on validation
     compare: bool = False  # also train the default CNN on the same labels and seed, in the run's cnn/ folder
+    pretrained: bool = True  # False: the same body from random initialisation (the control), no GAN needed
+    body: str = "dcgan-cnn"  # without pretraining: the train-gan preset whose discriminator is the body
     train: TrainConfig = TrainConfig(epochs=20, batch_size=64, optimizer="adamw", lr=2e-3, schedule="onecycle",
                                      weight_decay=5e-4, label_smoothing=0.1, min_steps_per_epoch=75)
 
@@ -50,9 +53,8 @@ PRESETS = {
 
 def run_transfer(dataset: Dataset, split: Split, run: Run, cfg: TransferConfig, seed: int = 0,
                  quiet: bool = False) -> dict:
-    _, discriminator, gan_meta = load_gan(need_gan(cfg.gan, "transfer"))
-    check_gan_dataset(gan_meta, dataset, cfg.gan)
-    seed_everything(seed)
+    discriminator, gan_meta = _body(cfg, dataset, seed)
+    seed_everything(seed)  # the head starts from the same weights with or without pretraining
     model = TransferClassifier(discriminator, dataset.num_classes, cfg.head, activation=cfg.head_activation,
                                dropout=cfg.dropout)
     data = split_tensors(dataset, split)
@@ -69,6 +71,26 @@ def run_transfer(dataset: Dataset, split: Split, run: Run, cfg: TransferConfig, 
         results.update(cnn_test_accuracy=cnn["test_accuracy"], gain_over_cnn=results["test_accuracy"] -
                        cnn["test_accuracy"])
     return results
+
+
+def _body(cfg: TransferConfig, dataset: Dataset, seed: int):
+    """The trained GAN's discriminator, or (the control) the same network freshly initialised."""
+    if not cfg.pretrained:
+        from .gan import PRESETS as GAN_PRESETS
+        gan_cfg = GAN_PRESETS[cfg.body]
+        num_classes = dataset.num_classes if gan_cfg.conditional else 0
+        seed_everything(seed)
+        discriminator = build_gan(gan_cfg.model, gan_cfg.networks, num_classes)[1]
+        return discriminator, {"model": gan_cfg.model, "networks": gan_cfg.networks, "num_classes": num_classes,
+                               "dataset": dataset.name, "pretrained": False}
+    _, discriminator, gan_meta = load_gan(need_gan(cfg.gan, "transfer"))
+    check_gan_dataset(gan_meta, dataset, cfg.gan)
+    return discriminator, gan_meta
+
+
+def _check(cfg: TransferConfig) -> None:
+    if cfg.pretrained:
+        load_gan(need_gan(cfg.gan, "transfer"))
 
 
 def need_gan(path: str, method: str) -> str:
@@ -100,5 +122,7 @@ def _train_in_phases(model, data, cfg: TransferConfig, run, seed, quiet) -> list
 
 
 TRANSFER = Method("transfer", "a trained GAN's discriminator fine-tuned as a classifier", run_transfer, PRESETS,
-                  shared_gan=SharedGAN("dcgan-cnn", images="pool"), check=lambda cfg: load_gan(need_gan(cfg.gan,
-                                                                                                      "transfer")))
+                  shared_gan=SharedGAN("dcgan-cnn", images="pool"), check=_check, control="transfer-scratch")
+# The control: the identical classifier (body, head, phases, recipe) from random initialisation.
+TRANSFER_SCRATCH = Method("transfer-scratch", "transfer's classifier from random initialisation, no GAN",
+                          run_transfer, {name: replace(cfg, pretrained=False) for name, cfg in PRESETS.items()})

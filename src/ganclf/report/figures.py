@@ -17,7 +17,8 @@ def plot_curves(history: list[dict], path, title: str = "") -> None:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
     for ax, metric in zip(axes, ("loss", "acc")):
         for split in ("train", "val"):
-            ax.plot(epochs, [r[f"{split}_{metric}"] for r in history], marker=".", label=split)
+            if f"{split}_{metric}" in history[0]:
+                ax.plot(epochs, [r[f"{split}_{metric}"] for r in history], marker=".", label=split)
         ax.set_xlabel("epoch")
         ax.set_ylabel("accuracy" if metric == "acc" else "loss")
         ax.grid(alpha=0.3)
@@ -94,7 +95,7 @@ def plot_history(history: list[dict], path, panels: dict, title: str = "", log_s
     epochs = [r["epoch"] for r in history]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.2))
     for ax, (label, keys) in zip(axes, panels.items()):
-        for key in keys:
+        for key in [k for k in keys if k in history[0]]:
             ax.plot(epochs, [r[key] for r in history], marker=".", label=key)
         ax.set_yscale("log" if label in log_scale else "linear")
         ax.set_xlabel("epoch")

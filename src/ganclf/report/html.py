@@ -1,10 +1,13 @@
 """One self-contained HTML page for a study: tables, plots and images embedded, no external files."""
 import base64
 import html
+from html import escape
 from pathlib import Path
 
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
+color:#222}
+.scroll{overflow-x:auto;max-width:100%} td.worse{background:#f8e1e1} .banner{background:#fff4d6;padding:.6em}
 h1{margin-bottom:.2em} .lead{font-size:1.1em;color:#444}
 table{border-collapse:collapse;margin:1em 0;font-variant-numeric:tabular-nums}
 th,td{border:1px solid #ccc;padding:.35em .7em;text-align:right} th{background:#f3f3f3}
@@ -32,7 +35,7 @@ def table(header: list[str], rows: list[list], classes: list[list[str]] | None =
     for i, row in enumerate(rows):
         cls = classes[i] if classes else [""] * len(row)
         body.append("<tr>" + "".join(f'<td class="{c}">{html.escape(str(v))}</td>' for v, c in zip(row, cls)) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    return f"<div class='scroll'><table><tr>{head}</tr>{''.join(body)}</table></div>"
 
 
 def section(title: str, *parts: str, collapsed: bool = False) -> str:

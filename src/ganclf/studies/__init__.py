@@ -5,8 +5,10 @@ import time
 from functools import partial
 from pathlib import Path
 
+from .. import stats
 from ..config import ConfigError, make_config
 from ..files import write_json
+from ..provenance import provenance
 from .plan import DEMONSTRATIONS, PRESETS, Cell, GANJob, StudyConfig, plan
 from .run import run_cell, run_gan, run_sequential, write_results
 
@@ -22,14 +24,16 @@ SEED_REPORTED = {
     ("mnist", "ssl-gan", "10%"): (0.9255, "seed 002: at 10% labels"),
 }
 
-__all__ = ["study", "StudyConfig", "PRESETS", "Cell", "GANJob", "plan", "run_cell", "run_gan", "summarise"]
+__all__ = ["study", "StudyConfig", "PRESETS", "Cell", "GANJob", "plan", "run_cell", "run_gan", "summarise", "verdicts"]
 
 
-def study(preset: str = "quick", out="runs/study", dataset: str | None = None, labels=None, seeds: int | None = None,
-          methods=None, data_dir=None, quiet: bool = False, executor: str = "sequential", address: str | None = None,
-          cpus_per_cell: float | None = None, gpus_per_cell: float | None = None, **settings) -> dict:
-    """Run every (method, budget, seed) cell of a study, resuming finished ones; write results and report.html.
-    `settings` override the preset's other StudyConfig fields (gan_images, settings).
+def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, seeds: int | None = None,
+          methods=None, data_dir=None, quiet: bool = False, validation=None, executor: str = "sequential",
+          address: str | None = None, cpus_per_cell: float | None = None, gpus_per_cell: float | None = None,
+          **settings) -> dict:
+    """Run every (dataset, validation, method, budget, seed) cell of a study, reading finished ones back; write
+    results.csv, results.json and report.html. `dataset`, `labels`, `methods` (lists or comma-separated) and
+    `validation` (a size or a list of sizes) override the preset, and `settings` its other StudyConfig fields.
 
     `executor`: "sequential" (one cell after another in this process, torch using cpus_per_cell threads, default
     every CPU it may use) or "ray" (each cell and shared GAN a Ray task of cpus_per_cell CPUs, default 1, and
@@ -37,25 +41,28 @@ def study(preset: str = "quick", out="runs/study", dataset: str | None = None, l
     None starts one on this machine). Cells that failed are listed under "failed"; the report covers the rest.
     """
     from ..data import load_dataset
-    cfg = make_config(PRESETS, preset, "study", dataset=dataset, labels=_as_tuple(labels), seeds=seeds,
-                      methods=_as_tuple(methods), **settings)
+    validation = (validation,) if isinstance(validation, int) else validation
+    cfg = make_config(PRESETS, preset, "study", datasets=_as_tuple(dataset), labels=_as_tuple(labels), seeds=seeds,
+                      methods=_as_tuple(methods), validation=validation, **settings)
     run_plan = _executor(executor, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
-    load_dataset(cfg.dataset, data_dir)  # downloads (or fails) once, before any cell
+    for name in cfg.datasets:
+        load_dataset(name, data_dir)  # downloads (or fails) once, before any cell
     out = Path(out)
     write_json(out / "study.json", {"preset": preset, **cfg.to_dict()})
     start = time.time()
     rows, failed = run_plan(cfg, out, data_dir, quiet)
     elapsed = round(time.time() - start, 1)
-    summary = summarise(rows, cfg.dataset)
-    write_results(out, rows, summary, {"elapsed_s": elapsed, "preset": preset, "executor": executor,
-                                       "failed": failed, "config": cfg.to_dict()})
+    summary, verdict = summarise(rows), verdicts(rows, cfg.pairs())
+    write_results(out, rows, summary, {"verdict": verdict, "elapsed_s": elapsed, "preset": preset,
+                                       "executor": executor, "failed": failed, "config": cfg.to_dict(),
+                                       "provenance": provenance()})
     report = None
     if rows:
         from ..report.study import write_study_report
-        report = write_study_report(out, cfg.to_dict(), summary, rows, command(cfg, preset, out),
+        report = write_study_report(out, cfg.to_dict(), summary, verdict, rows, command(cfg, preset, out),
                                     demonstration=preset in DEMONSTRATIONS).resolve()
-    return {"summary": summary, "cells": rows, "failed": failed, "report": str(report) if report else None,
-            "out": str(out), "elapsed_s": elapsed}
+    return {"summary": summary, "verdict": verdict, "cells": rows, "failed": failed,
+            "report": str(report) if report else None, "out": str(out), "elapsed_s": elapsed}
 
 
 def _executor(name: str, address, cpus_per_cell, gpus_per_cell):
@@ -77,22 +84,45 @@ def _as_tuple(value):
     return tuple(value) if value is not None else None
 
 
-def summarise(rows: list[dict], dataset: str) -> list[dict]:
-    """Mean and spread of test accuracy per (method, budget), in the order the cells ran."""
+def _groups(rows: list[dict], keys: tuple) -> dict:
     groups = {}
     for r in rows:
-        groups.setdefault((r["method"], r["labels"]), []).append(r)
+        groups.setdefault(tuple(r[k] for k in keys), []).append(r)
+    return groups
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Mean, spread and 95% interval of test accuracy per (dataset, validation, method, budget), in cell order."""
     summary = []
-    for (method, labels), cell in groups.items():
-        accs = [r["test_accuracy"] for r in cell]
-        summary.append({"method": method, "labels": labels, "n_labelled": cell[0]["n_labelled"],
-                        "n_validation": cell[0].get("n_validation"),
-                        "mean": statistics.mean(accs), "std": statistics.stdev(accs) if len(accs) > 1 else None,
-                        "seeds": len(accs), "wall_time_s": sum(r["wall_time_s"] for r in cell),
-                        "seed_reported": SEED_REPORTED.get((dataset, method, labels))})
+    for (dataset, validation, method, labels), cell in _groups(rows, GROUP + ("method", "labels")).items():
+        s = stats.summary([r["test_accuracy"] for r in cell])
+        summary.append({"dataset": dataset, "validation": validation, "method": method, "labels": labels,
+                        "n_labelled": cell[0]["n_labelled"], "labels_used": cell[0].get("labels_used"),
+                        "mean": s["mean"], "std": s["std"], "ci_low": s["ci_low"], "ci_high": s["ci_high"],
+                        "seeds": s["n"], "wall_time_s": sum(r["wall_time_s"] for r in cell),
+                        "seed_reported": SEED_REPORTED.get((dataset, method, labels)) if validation is None else None})
     return summary
 
 
+def verdicts(rows: list[dict], pairs: list[tuple[str, str]]) -> list[dict]:
+    """Per dataset and validation protocol: each (method, control) pair's paired difference over seeds, its 95%
+    interval and verdict, with the labels the number cost (the budget plus the validation images)."""
+    table = []
+    for (dataset, validation), group in _groups(rows, GROUP).items():
+        used = {(r["method"], r["labels"]): r.get("labels_used") for r in group}
+        n_validation = group[0].get("n_validation")
+        for v in stats.verdict_table(group, pairs):
+            cost = {"labelled": v["n_labelled"] or v["labels"], "validation": n_validation}
+            table.append({"dataset": dataset, "validation": validation, "n_validation": n_validation,
+                          "labels_used": used.get((v["method"], v["labels"])), **v,
+                          "sentence": stats.verdict_sentence(v["method"], v["control"], v, cost)})
+    return table
+
+
+GROUP = ("dataset", "validation")
+
+
 def command(cfg: StudyConfig, preset: str, out) -> str:
-    return (f"ganclf study --preset {preset} --dataset {cfg.dataset} --labels {','.join(cfg.labels)} "
-            f"--seeds {cfg.seeds} --methods {','.join(cfg.methods)} --out {out}")
+    validation = ",".join("default" if v is None else str(v) for v in cfg.validation)
+    return (f"ganclf study --preset {preset} --dataset {','.join(cfg.datasets)} --labels {','.join(cfg.labels)} "
+            f"--seeds {cfg.seeds} --methods {','.join(cfg.methods)} --validation {validation} --out {out}")

@@ -12,37 +12,63 @@ from ..methods import REGISTRY, check_method_name, get_method
 
 @dataclass(frozen=True)
 class StudyConfig:
-    dataset: str = "mnist"
+    datasets: tuple = ("mnist",)
     labels: tuple = ("100", "1000", "10000")
     seeds: int = 3
     methods: tuple = ("cnn", "pca-knn", "transfer", "augment", "ssl-gan")
+    # Labelled validation images, one study protocol each: None: the dataset's default (5,000 for the built-in
+    # ones, the literature's protocol); 0: none at all (fixed schedules, final weights: the budget is every label)
+    validation: tuple = (None,)
     gan_images: str = "all"  # what a GAN shared by a seed's budgets trains on (the unlabelled pool, or a count)
     # method or shared-GAN preset name -> settings overriding its preset (shortened recipes of a demonstration)
     settings: dict = field(default_factory=dict)
+    # (method, control) pairs compared seed by seed; empty: each method with its registered control, and every
+    # GAN method with cnn
+    comparisons: tuple = ()
 
     def __post_init__(self):
         for name in self.methods:
             check_method_name(name)
-        if self.seeds < 1:
-            raise ConfigError("seeds must be at least 1")
+        if self.seeds < 1 or not self.datasets or not self.labels or not self.validation:
+            raise ConfigError("a study needs at least one dataset, label budget, validation size and seed")
         for budget in (*self.labels, self.gan_images):
             parse_budget(budget)  # fail before any training, not at the first cell with a bad budget
         gan_presets = set(get_method("train-gan").presets)
         unknown = [k for k in self.settings if k not in REGISTRY and k not in gan_presets]
         if unknown:
             raise ConfigError(f"settings for {unknown[0]!r}, which is neither a method nor a train-gan preset")
+        for pair in self.comparisons:
+            if len(pair) != 2 or any(m not in REGISTRY for m in pair):
+                raise ConfigError(f"comparison {pair!r} must name two methods")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """The (method, control) comparisons the verdict reports."""
+        if self.comparisons:  # those whose two methods both run (--methods may leave some out)
+            return [tuple(p) for p in self.comparisons if all(m in self.methods for m in p)]
+        pairs = []
+        for name in self.methods:
+            control = get_method(name).control
+            if control in self.methods:
+                pairs.append((name, control))
+            if control and "cnn" in self.methods and control != "cnn":
+                pairs.append((name, "cnn"))
+        return pairs
+
 
 SHORT_CLASSIFIER = {"epochs": 5}
+SHORT_GAN = {"epochs": 2, "min_steps_per_epoch": 150}
+VERDICT_METHODS = ("cnn", "pca-knn", "cnn-shift", "augment", "transfer", "transfer-scratch", "ssl-gan", "pi-model")
 PRESETS = {
     # Minutes on 2 CPU cores: short GANs and classifiers, so the numbers are a demonstration, not a verdict.
-    "quick": StudyConfig(labels=("100", "1000"), seeds=1, gan_images="10000", settings={
-        "cnn": SHORT_CLASSIFIER, "transfer": SHORT_CLASSIFIER, "augment": {"epochs": 5, "synthetic": 2000},
-        "ssl-gan": {"epochs": 1}, "dcgan-cnn": {"epochs": 2, "min_steps_per_epoch": 150},
-        "cdcgan": {"epochs": 2, "min_steps_per_epoch": 150}}),
+    "quick": StudyConfig(labels=("100", "1000"), seeds=1, gan_images="10000", methods=VERDICT_METHODS, settings={
+        "cnn": SHORT_CLASSIFIER, "cnn-shift": SHORT_CLASSIFIER, "transfer": SHORT_CLASSIFIER,
+        "transfer-scratch": SHORT_CLASSIFIER, "augment": {"epochs": 5, "synthetic": 2000, "shift": 2},
+        "ssl-gan": {"epochs": 1}, "pi-model": {"epochs": 1}, "dcgan-cnn": SHORT_GAN, "cdcgan": SHORT_GAN},
+        comparisons=(("ssl-gan", "pi-model"), ("transfer", "transfer-scratch"), ("augment", "cnn-shift"),
+                     ("ssl-gan", "cnn"), ("transfer", "cnn"), ("augment", "cnn"))),
     # The seed projects' budgets (10k images; seed 000's 1k), our methods beside their reported numbers.
     # As the seeds did, the GANs train on the 10k images; short GANs and 10-epoch classifiers fit in 10 minutes.
     "seeds": StudyConfig(labels=("1000", "10000"), seeds=1,
@@ -51,6 +77,15 @@ PRESETS = {
                              "dcgan-cnn": {"epochs": 1, "min_steps_per_epoch": 600},
                              "cdcgan": {"epochs": 1, "min_steps_per_epoch": 600}}),
     "full": StudyConfig(),
+    # The answer: every GAN method beside its control (the same network, schedule, augmentation and selection
+    # without the GAN) and the CNN, two datasets, three budgets, five seeds, under both protocols, declared here
+    # before any of its numbers existed: the 5,000-image validation protocol of the literature, and the
+    # realistic one with no validation labels at all. augment shifts its images as its control cnn-shift does.
+    "verdict": StudyConfig(datasets=("mnist", "fashion-mnist"), seeds=5, methods=VERDICT_METHODS,
+                           validation=(None, 0), settings={"augment": {"shift": 2}},
+                           comparisons=(("ssl-gan", "pi-model"), ("transfer", "transfer-scratch"),
+                                        ("augment", "cnn-shift"), ("ssl-gan", "cnn"), ("transfer", "cnn"),
+                                        ("augment", "cnn"))),
 }
 DEMONSTRATIONS = {"quick", "seeds"}  # presets whose shortened recipes make their numbers a demonstration
 
@@ -64,6 +99,7 @@ class GANJob:
     labels: str
     seed: int
     settings: dict
+    validation: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,34 +110,51 @@ class Cell:
     seed: int
     settings: dict
     gan: str | None = None  # the name of the GANJob it uses
+    validation: int | None = None
 
     @property
     def folder(self) -> str:
-        return f"cells/{self.method}/seed{self.seed}@{_tag(self.labels)}"
+        return f"cells/{_dataset_tag(self.dataset)}/{self.method}/seed{self.seed}@{_tag(self.labels)}" + \
+            _validation_tag(self.validation)
 
 
 def plan(cfg: StudyConfig) -> tuple[list[GANJob], list[Cell]]:
-    """Every shared GAN and every (budget, seed, method) cell, in the order a sequential study runs them."""
+    """Every shared GAN and every (dataset, validation, budget, seed, method) cell, in the order a sequential study
+    runs them."""
     jobs, cells = {}, []
-    for labels in cfg.labels:
-        for seed in range(cfg.seeds):
-            for method in cfg.methods:
-                job = _shared_gan(cfg, method, labels, seed)
-                if job:
-                    jobs.setdefault(job.name, job)
-                cells.append(Cell(method, cfg.dataset, labels, seed, dict(cfg.settings.get(method, {})),
-                                  job.name if job else None))
+    for dataset in cfg.datasets:
+        for validation in cfg.validation:
+            for labels in cfg.labels:
+                for seed in range(cfg.seeds):
+                    for method in cfg.methods:
+                        job = _shared_gan(cfg, method, dataset, validation, labels, seed)
+                        if job:
+                            jobs.setdefault(job.name, job)
+                        cells.append(Cell(method, dataset, labels, seed, dict(cfg.settings.get(method, {})),
+                                          job.name if job else None, validation))
     return list(jobs.values()), cells
 
 
-def _shared_gan(cfg: StudyConfig, method: str, labels: str, seed: int) -> GANJob | None:
+def _shared_gan(cfg: StudyConfig, method: str, dataset: str, validation, labels: str, seed: int) -> GANJob | None:
+    """The GAN a cell needs, named so every cell that may share it does: its images are the unlabelled pool
+    (one per dataset, validation size and seed) or the cell's own labelled budget."""
     need = get_method(method).shared_gan
     if need is None:
         return None
     images = cfg.gan_images if need.images == "pool" else labels
-    name = f"{need.preset}-seed{seed}" + (f"@{_tag(labels)}" if need.images == "budget" else "")
-    return GANJob(name, need.preset, cfg.dataset, images, seed, dict(cfg.settings.get(need.preset, {})))
+    name = f"{_dataset_tag(dataset)}/{need.preset}-seed{seed}" + \
+        (f"@{_tag(labels)}" if need.images == "budget" else "") + _validation_tag(validation)
+    return GANJob(name, need.preset, dataset, images, seed, dict(cfg.settings.get(need.preset, {})), validation)
 
 
 def _tag(labels: str) -> str:
     return labels.replace("%", "pct")
+
+
+def _dataset_tag(dataset: str) -> str:
+    """A folder name for a dataset: its name, or a folder dataset's last path part."""
+    return dataset.rstrip("/").replace("\\", "/").split("/")[-1] or "dataset"
+
+
+def _validation_tag(validation) -> str:
+    return "" if validation is None else f".val{validation}"

@@ -141,8 +141,9 @@ class _Study:
         if gan_task in self.pending:  # its GAN's directory reaches OUT before the cell's results name it
             self._collect(gan_task)
         if "error" in result:
-            self.failed.append({"method": cell.method, "labels": cell.labels, "seed": cell.seed,
-                                "error": result["error"]})
+            self.failed.append({"cell": cell.folder.removeprefix("cells/"), "dataset": cell.dataset,
+                                "validation": cell.validation, "method": cell.method, "labels": cell.labels,
+                                "seed": cell.seed, "error": result["error"]})
             self.progress.failed(cell, result["error"])
             return
         self.rows[key] = self._row(cell, unpack(result, self.root))

@@ -2,7 +2,7 @@
 files. `run_cell` and `run_gan` take plain data and return plain data, so an executor can run them anywhere.
 
 An executor is a function (cfg, root, data_dir, quiet, **options) -> (rows, failed): the finished cells' rows in
-plan order, and one {method, labels, seed, error} per cell that failed. `run_sequential` is the plain one; the
+plan order, and one {cell, dataset, validation, method, labels, seed, error} per cell that failed. `run_sequential` is the plain one; the
 Ray executor (ray_executor.py) runs the same units as tasks. Both print through `Progress`.
 """
 import csv
@@ -17,7 +17,7 @@ from ..methods import get_method
 from ..threads import use_cpus
 from .plan import Cell, GANJob, StudyConfig, plan
 
-ROW_COLUMNS = ["method", "labels", "seed", "n_labelled", "n_validation", "val_accuracy", "test_accuracy",
+ROW_COLUMNS = ["dataset", "validation", "method", "labels", "seed", "n_labelled", "n_validation", "labels_used", "val_accuracy", "test_accuracy",
                "wall_time_s", "gan_wall_time_s", "run_dir"]
 
 
@@ -25,7 +25,8 @@ def run_gan(job: GANJob, root, data_dir=None, download: bool = False) -> dict:
     """Train (or read back, or resume) a shared GAN; returns its results."""
     out = Path(root) / gan_folder(job.name)
     return api.run("train-gan", dataset=job.dataset, labels=job.labels, seed=job.seed, out=out, preset=job.preset,
-                   resume=True, reuse=True, data_dir=data_dir, download=download, quiet=True, **job.settings)
+                   resume=True, reuse=True, data_dir=data_dir, download=download, quiet=True, validation=job.validation,
+                   **job.settings)
 
 
 def run_cell(cell: Cell, root, data_dir=None, download: bool = False) -> dict:
@@ -34,7 +35,8 @@ def run_cell(cell: Cell, root, data_dir=None, download: bool = False) -> dict:
     gan = Path(root) / gan_folder(cell.gan) if cell.gan else None
     cached = finished(root, cell.folder)
     results = api.run(cell.method, dataset=cell.dataset, labels=cell.labels, seed=cell.seed, out=out, resume=True,
-                      reuse=True, data_dir=data_dir, download=download, quiet=True, **cell.settings,
+                      reuse=True, data_dir=data_dir, download=download, quiet=True, validation=cell.validation,
+                      **cell.settings,
                       **({"gan": str(gan)} if gan else {}))
     return row(cell, results, out, cached, gan)
 
@@ -50,8 +52,10 @@ def finished(root, folder: str) -> bool:
 def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) -> dict:
     gan_results = gan / "results.json" if gan else None
     gan_time = json.loads(gan_results.read_text()).get("wall_time_s") if gan and gan_results.exists() else None
-    return {"method": cell.method, "labels": cell.labels, "seed": cell.seed, "n_labelled": results.get("n_labelled"),
-            "n_validation": results.get("n_validation"), "val_accuracy": results.get("val_accuracy"),
+    return {"dataset": cell.dataset, "validation": cell.validation, "method": cell.method, "labels": cell.labels,
+            "seed": cell.seed, "n_labelled": results.get("n_labelled"),
+            "n_validation": results.get("n_validation"), "labels_used": results.get("labels_used"),
+            "val_accuracy": results.get("val_accuracy"),
             "test_accuracy": results["test_accuracy"], "wall_time_s": results["wall_time_s"],
             "gan_wall_time_s": gan_time, "gan_dir": str(gan) if gan else None, "run_dir": str(out), "cached": cached}
 
@@ -135,8 +139,7 @@ class Progress:
 
     def _print(self, cell: Cell, text: str) -> None:
         if not self.quiet:
-            print(f"[{self.count}/{self.total}] {cell.method} @ {cell.labels} labels, seed {cell.seed}: {text}",
-                  flush=True)
+            print(f"[{self.count}/{self.total}] {cell.folder.removeprefix('cells/')}: {text}", flush=True)
 
 
 def write_results(out: Path, rows: list[dict], summary: list[dict], extra: dict) -> None:
