@@ -42,9 +42,9 @@ def main() -> None:
         print(f"sequential: {seq_s:.1f} s", flush=True)
         ray_s, on_ray = run_study(args.preset, Path(tmp) / "ray", ray)
         print(f"ray: {ray_s:.1f} s", flush=True)
-    key = lambda c: (c["method"], c["labels"], c["seed"])  # noqa: E731
+    key = lambda c: (c["dataset"], c["validation"], c["method"], c["labels"], c["seed"])  # noqa: E731
     by_cell = {key(c): c for c in on_ray["cells"]}
-    rows = [{"method": c["method"], "labels": c["labels"], "seed": c["seed"],
+    rows = [{"dataset": c["dataset"], "method": c["method"], "labels": c["labels"], "seed": c["seed"],
              "sequential": c["test_accuracy"], "ray": by_cell.get(key(c), {}).get("test_accuracy"),
              "sequential_s": round(c["wall_time_s"], 1),
              "ray_s": round(by_cell[key(c)]["wall_time_s"], 1) if key(c) in by_cell else None}
