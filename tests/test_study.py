@@ -2,6 +2,8 @@ import csv
 import json
 import shutil
 import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -117,3 +119,19 @@ def test_gan_methods_share_their_gans_and_resume_them(tmp_path):
     records = (tmp_path / "gans" / "mnist" / "dcgan-cnn-seed0" / "metrics.jsonl").read_text().splitlines()
     assert len(records) == 1  # the finished epoch was not trained twice
     assert [s["mean"] for s in again["summary"]] == [s["mean"] for s in first["summary"]]
+
+
+def test_a_running_study_speaks_at_least_every_ten_seconds(tmp_path):
+    """The quick preset's cadence, on a study small enough for a test: a line at most 10 s after the previous."""
+    from conftest import MNIST_DIR
+    command = [sys.executable, "-u", "-m", "ganclf", "study", "--preset", "quick", "--labels", "100",
+               "--methods", "cnn,pca-knn", "--data-dir", str(MNIST_DIR), "--out", str(tmp_path / "s")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    times, lines, start = [], [], time.time()
+    for line in process.stdout:
+        times.append(time.time())
+        lines.append(line.rstrip())
+    assert process.wait() == 0, "\n".join(lines[-5:])
+    gaps = [b - a for a, b in zip([start, *times], times)]
+    assert len(lines) >= 4 and max(gaps) <= 10.5, (max(gaps), lines)
+    assert any(line.startswith("  ... ") for line in lines) or times[-1] - start < 10

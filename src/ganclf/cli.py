@@ -230,10 +230,12 @@ def _summary(r: dict) -> str:
 
 
 def _study(args) -> None:
-    from .studies import study
     for name in (args.methods or "").split(","):
         if name.strip():
             check_method_name(name.strip())
+    if not args.quiet:  # before torch and the data load: the study speaks from its first second
+        print(f"study --preset {args.preset}: loading torch and the data ...", flush=True)
+    from .studies import study
     results = study(args.preset, args.out, args.dataset, args.labels, args.seeds, args.methods, args.data_dir,
                     args.quiet, executor=args.executor, address=args.address, cpus_per_cell=args.cpus_per_cell,
                     gpus_per_cell=args.gpus_per_cell, validation=_validations(args.validation))

@@ -4,6 +4,7 @@ A checkpoint is one .safetensors file whose header carries its JSON metadata, so
 metadata are replaced together in one atomic rename; a .json copy beside it is for people to read.
 """
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -86,7 +87,9 @@ class Run:
         return read_json(self.path / "results.json")
 
     def log(self, record: dict) -> None:
-        """Append one line of metrics (one epoch, one phase)."""
+        """Append one line of metrics (one epoch, one phase); it also goes to the 'ganclf.metrics' logger, which
+        a study listens to for its progress lines."""
+        METRICS_LOG.info("%s: %s", self.path, _brief(record))
         fd = os.open(self.file("metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "a") as f:
             f.write(json.dumps(record, default=float) + "\n")
@@ -113,6 +116,13 @@ class Run:
     def file(self, name: str) -> Path:
         """A path inside the run directory; a symbolic link is never followed out of it."""
         return _safe_path(self.path / name)
+
+
+METRICS_LOG = logging.getLogger("ganclf.metrics")
+
+
+def _brief(record: dict) -> str:
+    return " ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in list(record.items())[:5])
 
 
 def _safe_path(path: Path) -> Path:

@@ -98,12 +98,15 @@ class _Study:
         try:
             self._submit()
             while self.pending:
+                self.progress.working_on(f"{len(self.pending)} Ray tasks outstanding")
                 ready, _ = self.ray.wait(list(self.pending), num_returns=1)
                 self._collect(ready[0])
         except BaseException:  # Ctrl-C, or a bug here: stop the workers; what finished is unpacked already
             for ref in self.pending:
                 self.ray.cancel(ref, force=True)
             raise
+        finally:
+            self.progress.close()
         return [self.rows[i] for i in sorted(self.rows)], self.failed
 
     def _submit(self) -> None:

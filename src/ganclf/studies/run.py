@@ -8,6 +8,8 @@ Ray executor (ray_executor.py) runs the same units as tasks. Both print through 
 import csv
 import io
 import json
+import logging
+import threading
 import time
 from pathlib import Path
 
@@ -17,8 +19,8 @@ from ..methods import get_method
 from ..threads import use_cpus
 from .plan import Cell, GANJob, StudyConfig, plan
 
-ROW_COLUMNS = ["dataset", "validation", "method", "labels", "seed", "n_labelled", "n_validation", "labels_used", "val_accuracy", "test_accuracy",
-               "wall_time_s", "gan_wall_time_s", "run_dir"]
+ROW_COLUMNS = ["dataset", "validation", "method", "labels", "seed", "n_labelled", "n_validation", "labels_used",
+               "val_accuracy", "test_accuracy", "wall_time_s", "gan_wall_time_s", "run_dir"]
 
 
 def run_gan(job: GANJob, root, data_dir=None, download: bool = False) -> dict:
@@ -70,20 +72,26 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
     progress = Progress(cells, root, quiet)
     progress.announce([jobs[name] for name in gans_to_train(progress.to_run, root)], at_once=1)
     done, rows = set(), []
-    for cell in cells:
-        cell_start = time.time()
-        if cell.gan and cell.gan not in done:
-            run_gan(jobs[cell.gan], root, data_dir)
-            done.add(cell.gan)
-        rows.append(run_cell(cell, root, data_dir))
-        progress.done(cell, rows[-1], time.time() - cell_start)  # includes training its GAN, the first time
+    try:
+        for cell in cells:
+            cell_start = time.time()
+            if cell.gan and cell.gan not in done:
+                progress.working_on(f"training the shared GAN {gan_folder(cell.gan)}")
+                run_gan(jobs[cell.gan], root, data_dir)
+                done.add(cell.gan)
+            progress.working_on(f"{cell.folder}")
+            rows.append(run_cell(cell, root, data_dir))
+            progress.done(cell, rows[-1], time.time() - cell_start)  # includes training its GAN, the first time
+    finally:
+        progress.close()
     return rows, []
 
 
 # Rough seconds per epoch of each method and shared-GAN preset on 2 CPU cores, measured with the quick preset
 # (benchmarks/results/study_quick.json); only for the estimate printed before a study starts.
-TYPICAL_EPOCH_S = {"cnn": 2.1, "cnn-seed": 1.5, "pca-knn": 0.6, "transfer": 4.1, "augment": 2.2, "ssl-gan": 31.0,
-                   "dcgan-cnn": 14.0, "cdcgan": 14.0}
+TYPICAL_EPOCH_S = {"cnn": 2.1, "cnn-shift": 2.2, "cnn-seed": 1.5, "pca-knn": 0.6, "transfer": 4.1,
+                   "transfer-scratch": 4.1, "augment": 2.2, "ssl-gan": 31.0, "pi-model": 20.0, "dcgan-cnn": 14.0,
+                   "cdcgan": 14.0}
 UNKNOWN_EPOCH_S = 10.0
 
 
@@ -103,15 +111,47 @@ def gans_to_train(cells: list[Cell], root) -> list[str]:
     return [name for name in names if not finished(root, gan_folder(name))]
 
 
-class Progress:
+class Progress(logging.Handler):
     """What a study prints, whichever executor runs it: the plan and an estimate of its time before it starts,
-    then one line per finished (or failed) cell with the time left. Silent when quiet."""
+    one line per finished (or failed) cell with the time left, and, while a cell or GAN trains, a line at least
+    every HEARTBEAT_S seconds saying what runs and its latest epoch (from the 'ganclf.metrics' log). Silent when
+    quiet."""
+
+    HEARTBEAT_S = 8.0
 
     def __init__(self, cells: list[Cell], root, quiet: bool):
+        super().__init__()
         self.total, self.quiet = len(cells), quiet
         self.to_run = [c for c in cells if not finished(root, c.folder)]
         self.count = self.ran = 0
-        self.start = time.time()
+        self.start = self.printed = time.time()
+        self.current, self.latest, self.since = "", "", time.time()
+        self._stop = threading.Event()
+        if not quiet:
+            logging.getLogger("ganclf.metrics").addHandler(self)
+            logging.getLogger("ganclf.metrics").setLevel(logging.INFO)
+            threading.Thread(target=self._beat, daemon=True).start()
+
+    def working_on(self, text: str) -> None:
+        self.current, self.latest, self.since = text, "", time.time()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.latest = record.getMessage().rsplit("/", 1)[-1]
+
+    def close(self) -> None:
+        self._stop.set()
+        logging.getLogger("ganclf.metrics").removeHandler(self)
+        super().close()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(1.0):
+            if self.current and time.time() - self.printed >= self.HEARTBEAT_S:
+                latest = f"; last: {self.latest}" if self.latest else ""
+                self._say(f"  ... {self.current}: {time.time() - self.since:.0f}s{latest}")
+
+    def _say(self, text: str) -> None:
+        self.printed = time.time()
+        print(text, flush=True)
 
     def announce(self, gans: list[GANJob], at_once: int) -> None:
         if self.quiet:
@@ -139,7 +179,7 @@ class Progress:
 
     def _print(self, cell: Cell, text: str) -> None:
         if not self.quiet:
-            print(f"[{self.count}/{self.total}] {cell.folder.removeprefix('cells/')}: {text}", flush=True)
+            self._say(f"[{self.count}/{self.total}] {cell.folder.removeprefix('cells/')}: {text}")
 
 
 def write_results(out: Path, rows: list[dict], summary: list[dict], extra: dict) -> None:
