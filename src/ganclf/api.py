@@ -9,7 +9,7 @@ from .data import load_dataset, make_split
 from .data.splits import default_validation_size
 from .files import write_json
 from .methods import get_method
-from .runs import RunError, open_run, read_json
+from .runs import RunError, open_run, read_json, reason
 
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -53,11 +53,11 @@ def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings:
     stored = read_json(path / "config.json")
     try:
         entry = get_method(stored["method"])
-        cfg = config_from_dict(type(entry.presets[entry.default_preset]), stored["config"], f"{path}/config.json")
+        cfg = config_from_dict(type(entry.presets[entry.default_preset]), stored["config"], "config")
         dataset, labels, seed = str(stored["dataset"]), str(stored["labels"]), int(stored["seed"])
         validation = int(stored["validation"])
     except (KeyError, TypeError, ValueError) as err:
-        raise RunError(f"{path}/config.json: not a ganclf run configuration ({err})") from None
+        raise RunError(f"{path}/config.json: not a ganclf run configuration ({reason(err)})") from None
     if method and method != entry.name:
         raise RunError(f"{path} holds a {entry.name} run, not {method}")
     changed = with_overrides(cfg, entry.name, **settings)
