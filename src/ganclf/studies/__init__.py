@@ -1,5 +1,6 @@
 """A study: every (method, label budget, seed) cell, resumable, summarised in results.csv/json and report.html.
 It sits above the API: it plans cells and shared GANs and runs each through ganclf.api.run."""
+import json
 import statistics
 from pathlib import Path
 
@@ -7,6 +8,7 @@ from .. import stats
 from ..config import make_config
 from ..files import write_json
 from ..provenance import provenance
+from ..runs import RunError, difference, read_json
 from .plan import DEMONSTRATIONS, PRESETS, Cell, GANJob, StudyConfig, plan
 from .run import run_cell, run_gan, run_sequential, write_results
 
@@ -37,7 +39,7 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     for name in cfg.datasets:
         load_dataset(name, data_dir)  # downloads (or fails) once, before any cell
     out = Path(out)
-    write_json(out / "study.json", {"preset": preset, **cfg.to_dict()})
+    _open_study(out, {"preset": preset, **cfg.to_dict()})
     rows, elapsed = run_sequential(cfg, out, data_dir, quiet)
     summary, verdict = summarise(rows), verdicts(rows, cfg.pairs())
     write_results(out, rows, summary, {"verdict": verdict, "elapsed_s": elapsed, "preset": preset,
@@ -47,6 +49,23 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
                                 demonstration=preset in DEMONSTRATIONS)
     return {"summary": summary, "verdict": verdict, "cells": rows, "report": str(report.resolve()), "out": str(out),
             "elapsed_s": elapsed}
+
+
+def _open_study(out: Path, config: dict) -> None:
+    """A study's rule for OUT, applied before anything is written: a missing or empty folder becomes a new study,
+    a folder holding this very study (its study.json) is resumed; anything else (a single run, another study, a
+    file, other content) is refused, so no run's results are overwritten."""
+    if out.exists() and not out.is_dir():
+        raise RunError(f"{out} is a file, not a study directory")
+    if out.exists() and any(out.iterdir()):
+        if not (out / "study.json").is_file():
+            held = "a single ganclf run" if (out / "config.json").exists() else "no ganclf study"
+            raise RunError(f"{out} is not empty and holds {held}; choose another output directory")
+        stored, asked = read_json(out / "study.json"), json.loads(json.dumps(config))
+        if stored != asked:
+            raise RunError(f"{out} holds another study ({difference(stored, asked)}); choose another output directory")
+        return
+    write_json(out / "study.json", config)
 
 
 def _as_tuple(value):
