@@ -141,6 +141,9 @@ def predict(run_dir, images, data_dir=None, top_k: int = 1) -> list[dict]:
 
     weights = Path(run_dir) / "model.safetensors"
     if not weights.exists():
+        mixes = sorted(str(p.parent) for p in Path(run_dir).glob("*/model.safetensors"))
+        if mixes:  # augment: one classifier per mix, each in its own run directory
+            raise RunError(f"{run_dir} holds one classifier per mix; predict with one of {', '.join(mixes)}")
         raise RunError(f"{run_dir} holds no classifier weights (model.safetensors); train one with a "
                        "classifier method first")
     model, meta = load_classifier(weights)
@@ -180,8 +183,8 @@ def sample(run_dir, n: int = 100, label: int | None = None, seed: int = 0, out=N
     if label is not None:
         if not g.conditional:
             raise ValueError(f"{run_dir} holds an unconditional {meta['model']}; a label needs a cdcgan")
-        if not 0 <= label < meta["num_classes"]:
-            raise ValueError(f"label must be in 0..{meta['num_classes'] - 1}")
+        if not 0 <= label < int(meta["num_classes"]):
+            raise ValueError(f"label must be in 0..{int(meta['num_classes']) - 1}")
     images, labels = draw(g, n, label, seed)
     if out:
         save_grid(images, out, nrow=10)

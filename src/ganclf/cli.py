@@ -255,8 +255,8 @@ def _predict(args) -> None:
     from . import api
     answers = api.predict(args.run, args.images, top_k=args.top_k)
     for p in answers:
-        if "error" in p:
-            print(f"{p['image']}: error: {p['error']}", file=sys.stderr)
+        if "error" in p:  # the message names the file
+            print(f"ganclf: error: {p['error']}", file=sys.stderr)
             continue
         others = "".join(f", {t['class']} ({t['probability']:.3f})" for t in p["top"][1:])
         print(f"{p['image']}: {p['class']} (p={p['probability']:.3f}){others}")
