@@ -208,13 +208,14 @@ def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_
     if not 2 <= n <= MAX_SAMPLES:
         raise ValueError(f"n must be between 2 and {MAX_SAMPLES:,} images")
     g, _, meta = load_gan(run_dir)
+    results_file = Path(run_dir) / "results.json"
+    if not results_file.exists():  # a results.json would make the interrupted run look finished
+        raise RunError(f"{run_dir} holds an interrupted GAN run; resume it to the end before evaluating it")
     data = load_dataset(meta["dataset"], data_dir, download_missing=download)
     net = feature_network(data, quiet=quiet)
     images, labels = draw(g, n, None, seed)
     quality = {**gan_quality(images, labels, data, net), "n_samples": n, "seed": seed}
     if labels is not None and cas:
         quality.update(classification_accuracy_score(images, labels, data, seed, quiet))
-    results_file = Path(run_dir) / "results.json"
-    stored = read_json(results_file) if results_file.exists() else {}
-    write_json(results_file, {**stored, "quality": quality})
+    write_json(results_file, {**read_json(results_file), "quality": quality})
     return quality
