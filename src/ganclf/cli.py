@@ -275,8 +275,8 @@ def _predict(args) -> None:
     from . import api
     answers = api.predict(args.run, args.images, top_k=args.top_k)
     for p in answers:
-        if "error" in p:
-            print(f"{p['image']}: error: {p['error']}", file=sys.stderr)
+        if "error" in p:  # the message names the file
+            print(f"ganclf: error: {p['error']}", file=sys.stderr)
             continue
         others = "".join(f", {t['class']} ({t['probability']:.3f})" for t in p["top"][1:])
         print(f"{p['image']}: {p['class']} (p={p['probability']:.3f}){others}")
@@ -296,11 +296,21 @@ def main(argv=None) -> None:
             check_method_name(_method(args))
         COMMANDS.get(args.command, _run_method)(args)
     except KeyboardInterrupt:
-        sys.exit("ganclf: interrupted; what finished is kept: run the same command with --resume to continue")
+        sys.exit(_interrupted(args))
     except Exception as err:  # noqa: BLE001 (user errors become one line; anything else is a bug: traceback)
         if not _user_error(err):
             raise
         sys.exit(f"ganclf: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+
+
+def _interrupted(args) -> str:
+    """What an interrupted command leaves, and how to go on: only what is true for that command."""
+    if args.command == "study":
+        return "ganclf: interrupted; finished cells are kept: run the same command to continue"
+    if args.command in COMMANDS:  # sample, evaluate-gan, predict: nothing to continue
+        return "ganclf: interrupted"
+    where = args.out or "RUN_DIR (the run directory under runs/)"
+    return f"ganclf: interrupted; continue with --resume {where} (from its last checkpoint, if it wrote one)"
 
 
 def _user_error(err: Exception) -> bool:

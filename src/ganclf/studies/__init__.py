@@ -1,5 +1,6 @@
 """A study: every (method, label budget, seed) cell, resumable, summarised in results.csv/json and report.html.
 It sits above the API: it plans cells and shared GANs and runs each through ganclf.api.run."""
+import json
 import statistics
 import time
 from functools import partial
@@ -9,6 +10,7 @@ from .. import stats
 from ..config import ConfigError, make_config
 from ..files import write_json
 from ..provenance import provenance
+from ..runs import RunError, difference, read_json
 from .plan import DEMONSTRATIONS, PRESETS, Cell, GANJob, StudyConfig, plan
 from .run import run_cell, run_gan, run_sequential, write_results
 
@@ -48,7 +50,7 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     for name in cfg.datasets:
         load_dataset(name, data_dir)  # downloads (or fails) once, before any cell
     out = Path(out)
-    write_json(out / "study.json", {"preset": preset, **cfg.to_dict()})
+    _open_study(out, {"preset": preset, **cfg.to_dict()})
     start = time.time()
     rows, failed = run_plan(cfg, out, data_dir, quiet)
     elapsed = round(time.time() - start, 1)
@@ -76,6 +78,23 @@ def _executor(name: str, address, cpus_per_cell, gpus_per_cell):
         import_ray()  # fail before anything is written
         return partial(run_ray, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
     raise ConfigError(f"unknown executor {name!r}: sequential or ray")
+
+
+def _open_study(out: Path, config: dict) -> None:
+    """A study's rule for OUT, applied before anything is written: a missing or empty folder becomes a new study,
+    a folder holding this very study (its study.json) is resumed; anything else (a single run, another study, a
+    file, other content) is refused, so no run's results are overwritten."""
+    if out.exists() and not out.is_dir():
+        raise RunError(f"{out} is a file, not a study directory")
+    if out.exists() and any(out.iterdir()):
+        if not (out / "study.json").is_file():
+            held = "a single ganclf run" if (out / "config.json").exists() else "no ganclf study"
+            raise RunError(f"{out} is not empty and holds {held}; choose another output directory")
+        stored, asked = read_json(out / "study.json"), json.loads(json.dumps(config))
+        if stored != asked:
+            raise RunError(f"{out} holds another study ({difference(stored, asked)}); choose another output directory")
+        return
+    write_json(out / "study.json", config)
 
 
 def _as_tuple(value):
