@@ -1,7 +1,6 @@
 """A study: every (method, label budget, seed) cell, resumable, summarised in results.csv/json and report.html.
 It sits above the API: it plans cells and shared GANs and runs each through ganclf.api.run."""
 import json
-import statistics
 import time
 from functools import partial
 from pathlib import Path

@@ -2,8 +2,9 @@
 files. `run_cell` and `run_gan` take plain data and return plain data, so an executor can run them anywhere.
 
 An executor is a function (cfg, root, data_dir, quiet, **options) -> (rows, failed): the finished cells' rows in
-plan order, and one {cell, dataset, validation, method, labels, seed, error} per cell that failed. `run_sequential` is the plain one; the
-Ray executor (ray_executor.py) runs the same units as tasks. Both print through `Progress`.
+plan order, and one {cell, dataset, validation, method, labels, seed, error} per cell that failed.
+`run_sequential` is the plain one; the Ray executor (ray_executor.py) runs the same units as tasks. Both print
+through `Progress`.
 """
 import csv
 import io
