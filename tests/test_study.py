@@ -2,6 +2,8 @@ import csv
 import json
 import shutil
 import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -79,6 +81,25 @@ def test_report_renders_in_a_real_browser(finished, tmp_path):
     assert highlighted_best > 500  # the comparison table is laid out with its best cells marked
 
 
+CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
+@pytest.mark.parametrize("width", [420, 1400])
+def test_report_has_no_horizontal_scroll(finished, tmp_path, width):
+    out, _ = finished
+    probe = tmp_path / "probe.html"  # the report is script-free; a copy measures its own layout
+    script = ("<script>window.onload=()=>{document.body.setAttribute('data-overflow',"
+              "document.documentElement.scrollWidth-window.innerWidth)}</script></body>")
+    probe.write_text((out / "report.html").read_text().replace("</body>", script))
+    dom = subprocess.run([*CHROMIUM, f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900",
+                          "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    overflow = int(dom.split('data-overflow="')[1].split('"')[0])
+    assert overflow <= 0, f"the page is {overflow} px wider than a {width} px window"
+
+
 def test_gan_methods_share_their_gans_and_resume_them(tmp_path):
     from conftest import MNIST_DIR
     short_gan = {"epochs": 1, "min_steps_per_epoch": 8}
@@ -98,3 +119,19 @@ def test_gan_methods_share_their_gans_and_resume_them(tmp_path):
     records = (tmp_path / "gans" / "mnist" / "dcgan-cnn-seed0" / "metrics.jsonl").read_text().splitlines()
     assert len(records) == 1  # the finished epoch was not trained twice
     assert [s["mean"] for s in again["summary"]] == [s["mean"] for s in first["summary"]]
+
+
+def test_a_running_study_speaks_at_least_every_ten_seconds(tmp_path):
+    """The quick preset's cadence, on a study small enough for a test: a line at most 10 s after the previous."""
+    from conftest import MNIST_DIR
+    command = [sys.executable, "-u", "-m", "ganclf", "study", "--preset", "quick", "--labels", "100",
+               "--methods", "cnn,pca-knn", "--data-dir", str(MNIST_DIR), "--out", str(tmp_path / "s")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    times, lines, start = [], [], time.time()
+    for line in process.stdout:
+        times.append(time.time())
+        lines.append(line.rstrip())
+    assert process.wait() == 0, "\n".join(lines[-5:])
+    gaps = [b - a for a, b in zip([start, *times], times)]
+    assert len(lines) >= 4 and max(gaps) <= 10.5, (max(gaps), lines)
+    assert any(line.startswith("  ... ") for line in lines) or times[-1] - start < 10

@@ -10,10 +10,13 @@ _API = {name: "ganclf.api" for name in ("run", "augment", "baseline", "evaluate_
                                         "ssl_gan", "train_gan", "trained_gan", "transfer")}
 _API.update({"study": "ganclf.studies", "Dataset": "ganclf.data", "load_dataset": "ganclf.data",
              "make_split": "ganclf.data", "parse_budget": "ganclf.data"})
-__all__ = list(_API)
+_MODULES = {"stats": "ganclf.stats", "methods": "ganclf.methods", "studies": "ganclf.studies"}
+__all__ = list(_API) + list(_MODULES)
 
 
 def __getattr__(name: str):
+    if name in _MODULES:
+        return importlib.import_module(_MODULES[name])
     if name not in _API:
         raise AttributeError(f"module 'ganclf' has no attribute {name!r}")
     return getattr(importlib.import_module(_API[name]), name)

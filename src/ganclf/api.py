@@ -9,7 +9,7 @@ from .data import load_dataset, make_split
 from .data.splits import default_validation_size
 from .files import write_json
 from .methods import get_method
-from .runs import RunError, open_run, read_json
+from .runs import RunError, open_run, read_json, reason
 
 CHECKPOINT = "checkpoint.safetensors"
 
@@ -57,11 +57,11 @@ def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings:
     stored = read_json(path / "config.json")
     try:
         entry = get_method(stored["method"])
-        cfg = config_from_dict(type(entry.presets[entry.default_preset]), stored["config"], f"{path}/config.json")
+        cfg = config_from_dict(type(entry.presets[entry.default_preset]), stored["config"], "config")
         dataset, labels, seed = str(stored["dataset"]), str(stored["labels"]), int(stored["seed"])
         validation = int(stored["validation"])
     except (KeyError, TypeError, ValueError) as err:
-        raise RunError(f"{path}/config.json: not a ganclf run configuration ({err})") from None
+        raise RunError(f"{path}/config.json: not a ganclf run configuration ({reason(err)})") from None
     if method and method != entry.name:
         raise RunError(f"{path} holds a {entry.name} run, not {method}")
     changed = with_overrides(cfg, entry.name, **settings)
@@ -175,6 +175,9 @@ def predict(run_dir, images, data_dir=None, top_k: int = 1) -> list[dict]:
 
     weights = Path(run_dir) / "model.safetensors"
     if not weights.exists():
+        mixes = sorted(str(p.parent) for p in Path(run_dir).glob("*/model.safetensors"))
+        if mixes:  # augment: one classifier per mix, each in its own run directory
+            raise RunError(f"{run_dir} holds one classifier per mix; predict with one of {', '.join(mixes)}")
         raise RunError(f"{run_dir} holds no classifier weights (model.safetensors); train one with a "
                        "classifier method first")
     model, meta = load_classifier(weights)
@@ -215,8 +218,8 @@ def sample(run_dir, n: int = 100, label: int | None = None, seed: int = 0, out=N
     if label is not None:
         if not g.conditional:
             raise ValueError(f"{run_dir} holds an unconditional {meta['model']}; a label needs a cdcgan")
-        if not 0 <= label < meta["num_classes"]:
-            raise ValueError(f"label must be in 0..{meta['num_classes'] - 1}")
+        if not 0 <= label < int(meta["num_classes"]):
+            raise ValueError(f"label must be in 0..{int(meta['num_classes']) - 1}")
     images, labels = draw(g, n, label, seed)
     if out:
         save_grid(images, out, nrow=10)
@@ -240,13 +243,14 @@ def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_
     if not 2 <= n <= MAX_SAMPLES:
         raise ValueError(f"n must be between 2 and {MAX_SAMPLES:,} images")
     g, _, meta = load_gan(run_dir)
+    results_file = Path(run_dir) / "results.json"
+    if not results_file.exists():  # a results.json would make the interrupted run look finished
+        raise RunError(f"{run_dir} holds an interrupted GAN run; resume it to the end before evaluating it")
     data = load_dataset(gan_dataset(meta), data_dir, download_missing=download)
     net = feature_network(data, quiet=quiet)
     images, labels = draw(g, n, None, seed)
     quality = {**gan_quality(images, labels, data, net), "n_samples": n, "seed": seed}
     if labels is not None and cas:
         quality.update(classification_accuracy_score(images, labels, data, seed, quiet))
-    results_file = Path(run_dir) / "results.json"
-    stored = read_json(results_file) if results_file.exists() else {}
-    write_json(results_file, {**stored, "quality": quality})
+    write_json(results_file, {**read_json(results_file), "quality": quality})
     return quality

@@ -9,6 +9,7 @@ import sys
 
 from . import __version__
 from .methods import REGISTRY, check_method_name
+from .threads import use_cpus  # imports torch only when called: after names are checked, before training
 
 # Arguments every method command shares; every other option is a setting of the method's configuration.
 RUN_ARGS = ("dataset", "labels", "seed", "out", "data_dir", "download", "quiet", "preset", "resume", "validation")
@@ -124,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validation", help="labelled validation images, comma-separated protocols (default: the "
                    "preset's; 'default' is 5000 for the built-in datasets; 0: none)")
     p.add_argument("--out", default="runs/study", help="study directory (default: runs/study)")
+    p.add_argument("--executor", choices=("sequential", "ray"), default="sequential",
+                   help="sequential (default: one cell after another here) or ray (cells as Ray tasks, side by "
+                   "side; pip install 'ganclf[ray]')")
+    p.add_argument("--address", help="ray: a running cluster's address ('auto' or HOST:PORT); default: start Ray "
+                   "on this machine")
+    p.add_argument("--cpus-per-cell", type=float, help="CPUs (torch threads) of each cell (default: ray 1, "
+                   "sequential every CPU this process may use)")
+    p.add_argument("--gpus-per-cell", type=float, help="ray: the share of a GPU each cell takes (default 0.25 "
+                   "where the cluster has GPUs)")
     _data_options(p)
 
     p = _command(sub, "sample", "draw images from a trained GAN")
@@ -200,6 +210,7 @@ def _run_method(args) -> None:
     else:
         common["resume"] = bool(resume)
         settings = _settings(args)
+    use_cpus()
     results = api.run(method, **common, **settings)
     print(_summary(results))
 
@@ -221,18 +232,26 @@ def _summary(r: dict) -> str:
 
 
 def _study(args) -> None:
-    from .studies import study
     for name in (args.methods or "").split(","):
         if name.strip():
             check_method_name(name.strip())
+    if not args.quiet:  # before torch and the data load: the study speaks from its first second
+        print(f"study --preset {args.preset}: loading torch and the data ...", flush=True)
+    from .studies import study
     results = study(args.preset, args.out, args.dataset, args.labels, args.seeds, args.methods, args.data_dir,
-                    args.quiet, validation=_validations(args.validation))
+                    args.quiet, executor=args.executor, address=args.address, cpus_per_cell=args.cpus_per_cell,
+                    gpus_per_cell=args.gpus_per_cell, validation=_validations(args.validation))
     for s in results["summary"]:
         spread = f" +- {s['std']:.4f}" if s["std"] is not None else f" (n = {s['seeds']})"
         print(f"{s['dataset']:>14} {s['method']:>16} @ {s['labels']:>6} labels: {s['mean']:.4f}{spread}")
     for v in results["verdict"]:
         print(v["sentence"])
-    print(f"report: {results['report']}  ({results['elapsed_s'] / 60:.1f} min)")
+    print(f"report: {results['report'] or 'none (no cell finished)'}  ({results['elapsed_s'] / 60:.1f} min)")
+    for f in results["failed"]:
+        print(f"failed: {f['cell']}: {f['error']}", file=sys.stderr)
+    if results["failed"]:
+        n = len(results["failed"])
+        sys.exit(f"ganclf: {n} cell{'s' if n > 1 else ''} failed; the same command reruns only what did not finish")
 
 
 def _validations(text: str | None):
@@ -249,6 +268,7 @@ def _sample(args) -> None:
 
 def _evaluate(args) -> None:
     from . import api
+    use_cpus()
     q = api.evaluate_gan(args.run, args.n, args.seed, args.cas, args.data_dir, args.quiet, args.download)
     print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in q.items()))
 
@@ -257,8 +277,8 @@ def _predict(args) -> None:
     from . import api
     answers = api.predict(args.run, args.images, top_k=args.top_k)
     for p in answers:
-        if "error" in p:
-            print(f"{p['image']}: error: {p['error']}", file=sys.stderr)
+        if "error" in p:  # the message names the file
+            print(f"ganclf: error: {p['error']}", file=sys.stderr)
             continue
         others = "".join(f", {t['class']} ({t['probability']:.3f})" for t in p["top"][1:])
         print(f"{p['image']}: {p['class']} (p={p['probability']:.3f}){others}")
@@ -278,11 +298,21 @@ def main(argv=None) -> None:
             check_method_name(_method(args))
         COMMANDS.get(args.command, _run_method)(args)
     except KeyboardInterrupt:
-        sys.exit("ganclf: interrupted; what finished is kept: run the same command with --resume to continue")
+        sys.exit(_interrupted(args))
     except Exception as err:  # noqa: BLE001 (user errors become one line; anything else is a bug: traceback)
         if not _user_error(err):
             raise
         sys.exit(f"ganclf: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+
+
+def _interrupted(args) -> str:
+    """What an interrupted command leaves, and how to go on: only what is true for that command."""
+    if args.command == "study":
+        return "ganclf: interrupted; finished cells are kept: run the same command to continue"
+    if args.command in COMMANDS:  # sample, evaluate-gan, predict: nothing to continue
+        return "ganclf: interrupted"
+    where = args.out or "RUN_DIR (the run directory under runs/)"
+    return f"ganclf: interrupted; continue with --resume {where} (from its last checkpoint, if it wrote one)"
 
 
 def _user_error(err: Exception) -> bool:

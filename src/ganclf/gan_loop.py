@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-from .runs import Run, RunError, load_checkpoint, load_optimizer_state, optimizer_state, save_checkpoint
+from .runs import Run, RunError, load_checkpoint, load_optimizer_state, optimizer_state, reason, save_checkpoint
 from .train import TrainingDiverged
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -51,6 +51,9 @@ class GANState:
         self.tensors = state.get("tensors", {})
         self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
         self.history, self.values = list(meta["history"]), dict(meta.get("values", {}))
+        if not 0 <= self.epoch == len(self.history) or self.step < 0 or \
+                not all(isinstance(r, dict) for r in self.history):
+            raise ValueError(f"epoch {self.epoch}, step {self.step} and {len(self.history)} epoch records disagree")
 
 
 def resume(state: GANState, run: Run, kind: str) -> bool:
@@ -66,8 +69,8 @@ def resume(state: GANState, run: Run, kind: str) -> bool:
                        "start a new run")
     try:
         state.load_state_dict(tensors, meta)
-    except (KeyError, RuntimeError, TypeError, ValueError) as err:
-        raise RunError(f"{path}: does not fit this run's networks ({str(err).splitlines()[0][:200]})") from None
+    except (KeyError, RuntimeError, TypeError, ValueError, AttributeError) as err:
+        raise RunError(f"{path}: does not fit this run's networks ({reason(err)})") from None
     run.add_earlier_time(meta.get("wall_time_s", 0.0))
     run.restore_metrics(state.history)
     return True

@@ -4,6 +4,7 @@ A checkpoint is one .safetensors file whose header carries its JSON metadata, so
 metadata are replaced together in one atomic rename; a .json copy beside it is for people to read.
 """
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -39,7 +40,11 @@ def open_run(path, config: dict, resume: bool = False, reuse: bool = False) -> "
         raise RunError(f"{path} is not empty and holds no ganclf run; choose another output directory")
     stored = read_json(path / "config.json")
     if stored != _plain(config):
-        raise RunError(f"{path} holds another run ({describe(stored)}); choose another output directory")
+        raise RunError(f"{path} holds another run ({difference(stored, _plain(config))}); choose another "
+                       "output directory")
+    link = next((p for p in path.rglob("*") if p.is_symlink()), None)
+    if link:
+        raise RunError(f"{link} is a symbolic link; a run directory's files are never followed elsewhere")
     if (path / "results.json").exists():
         if reuse:
             return Run(path, config, new=False)
@@ -61,6 +66,27 @@ def read_json(path, what: str = "") -> dict:
     if not isinstance(value, dict):
         raise RunError(f"{path}: expected a JSON object{what}")
     return value
+
+
+def difference(stored: dict, asked: dict, prefix: str = "") -> str:
+    """The first setting in which a stored configuration differs from the one asked for, in words."""
+    for key in sorted(set(stored) | set(asked), key=lambda k: (isinstance(asked.get(k), dict), k != "method", k)):
+        mine, theirs = stored.get(key), asked.get(key)
+        if isinstance(mine, dict) and isinstance(theirs, dict) and mine != theirs:
+            return difference(mine, theirs, f"{prefix}{key}.")
+        if mine != theirs:
+            if all(isinstance(v, (str, int, float, bool, type(None))) for v in (mine, theirs)):
+                return f"its {prefix}{key} is {str(mine)[:40]}, not {str(theirs)[:40]}"
+            return f"its {prefix}{key} differs"
+    return describe(stored)
+
+
+def reason(err: Exception) -> str:
+    """Why reading a run's file failed, in one short line: a missing key by name, else the error's first 200
+    characters with line breaks folded (torch's weight-loading errors put the size mismatch on the second line)."""
+    if isinstance(err, KeyError):
+        return f"missing {err}"
+    return " ".join(str(err).split())[:200] or type(err).__name__
 
 
 def describe(config: dict) -> str:
@@ -86,7 +112,9 @@ class Run:
         return read_json(self.path / "results.json")
 
     def log(self, record: dict) -> None:
-        """Append one line of metrics (one epoch, one phase)."""
+        """Append one line of metrics (one epoch, one phase); it also goes to the 'ganclf.metrics' logger, which
+        a study listens to for its progress lines."""
+        METRICS_LOG.info("%s: %s", self.path, _brief(record))
         fd = os.open(self.file("metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "a") as f:
             f.write(json.dumps(record, default=float) + "\n")
@@ -113,6 +141,13 @@ class Run:
     def file(self, name: str) -> Path:
         """A path inside the run directory; a symbolic link is never followed out of it."""
         return _safe_path(self.path / name)
+
+
+METRICS_LOG = logging.getLogger("ganclf.metrics")
+
+
+def _brief(record: dict) -> str:
+    return " ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in list(record.items())[:5])
 
 
 def _safe_path(path: Path) -> Path:
@@ -155,9 +190,12 @@ def load_checkpoint(path) -> tuple[dict, dict]:
             header = f.metadata() or {}
         tensors = load_file(str(path))
         skeleton, metadata = json.loads(header["skeleton"]), json.loads(header["metadata"])
-    except (OSError, KeyError, ValueError, safetensors.SafetensorError) as err:
-        raise RunError(f"{path}: not a readable ganclf checkpoint ({err})") from None
-    return _unflatten(skeleton, tensors), metadata
+        if not isinstance(skeleton, dict) or not isinstance(metadata, dict):
+            raise ValueError("its state and metadata must be JSON objects")
+        state = _unflatten(skeleton, tensors)
+    except (OSError, KeyError, ValueError, RecursionError, safetensors.SafetensorError) as err:
+        raise RunError(f"{path}: not a readable ganclf checkpoint ({reason(err)})") from None
+    return state, metadata
 
 
 def _flatten(obj, prefix: str, tensors: dict):

@@ -20,6 +20,9 @@ from PIL import Image, UnidentifiedImageError
 from .idx import DataError
 
 MAX_PIXELS = 40_000_000  # a larger image is refused before it is decoded (a decompression bomb)
+# Pillow's own cap, set explicitly (its default opens up to 179 Mpx): beyond 80 Mpx it warns (an error where ganclf
+# reads images) and beyond 160 Mpx it refuses to open the file; below that our check refuses with the image's size.
+Image.MAX_IMAGE_PIXELS = 2 * MAX_PIXELS
 Image.init()
 # Every format Pillow opens itself, the common ones first (Image.open tries them in order); EPS is left out
 # because Pillow hands it to Ghostscript, an external program.

@@ -1,9 +1,11 @@
 """User images -> a dataset's format: MNIST-style (grey, light-on-dark, framed like the training images) or
 resized like folder datasets, CIFAR-10 and SVHN (Dataset.preparation says which)."""
+import warnings
+
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .decode import decode_file
+from .decode import _PIL_ERRORS, MAX_PIXELS, decode_file, to_8bit
 from .idx import DataError
 
 # MNIST digits were fitted into a 20x20 box and centred by centre of mass in 28x28; Fashion-MNIST items fill it.
@@ -11,16 +13,26 @@ BOX = {"mnist": 20, "fashion-mnist": 28}
 
 
 def load_image(path, dataset: str = "mnist") -> np.ndarray:
-    """Any size, colour or grey, dark-on-light or light-on-dark -> uint8 (1, 28, 28) like MNIST's images."""
+    """Any size, colour or grey, dark-on-light or light-on-dark -> uint8 (1, 28, 28) like MNIST's images.
+    Whatever is wrong with the file (missing, not an image, over MAX_PIXELS, NaN pixels) is a DataError naming it."""
     try:
-        with Image.open(path) as img:
-            img.load()
-            grey = _on_white(img).convert("L")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                if img.width * img.height > MAX_PIXELS:  # refused before a pixel is decoded
+                    raise DataError(f"{img.width}x{img.height} is over {MAX_PIXELS} pixels: refused as a possible "
+                                    "decompression bomb")
+                img.load()
+                grey = to_8bit(_on_white(img)).convert("L")
+        return frame(np.asarray(grey, dtype=np.float32), BOX.get(dataset, 28))[None]
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
-    except (UnidentifiedImageError, OSError) as err:
+    except DataError as err:
+        raise DataError(f"{path}: {err}") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DataError(f"{path}: over {MAX_PIXELS} pixels: refused as a possible decompression bomb") from None
+    except (UnidentifiedImageError, *_PIL_ERRORS) as err:
         raise DataError(f"{path}: not a readable image ({err.__class__.__name__})") from None
-    return frame(np.asarray(grey, dtype=np.float32), BOX.get(dataset, 28))[None]
 
 
 def load_resized(path, shape: tuple[int, int, int]) -> np.ndarray:

@@ -145,7 +145,8 @@ def run_pca_knn(dataset: Dataset, split: Split, run: Run, cfg: PCAKNNConfig = PC
     labels = dataset.train_labels.numpy()
     model = PCAKNN(cfg.components, cfg.neighbours).fit(flat[split.labelled], labels[split.labelled],
                                                        flat[split.validation], labels[split.validation])
-    selected_on = "validation" if len(split.validation) else f"{model.folds}-fold cross-validation on the labelled images"
+    selected_on = "validation" if len(split.validation) else \
+        f"{model.folds}-fold cross-validation on the labelled images"
     predictions = model.predict(dataset.test_images.reshape(len(dataset.test_images), -1).numpy())
     test = classification_metrics(dataset.test_labels.numpy(), predictions, dataset.num_classes)
     plot_confusion(test["confusion_matrix"], dataset.classes, run.file("confusion.png"),

@@ -5,7 +5,7 @@ from ..data import Dataset, Split, to_float
 from ..metrics import classification_metrics
 from ..models.classifiers import MNIST_SHAPE
 from ..report.figures import plot_confusion, plot_curves
-from ..runs import Run, RunError, load_checkpoint, save_checkpoint
+from ..runs import Run, RunError, load_checkpoint, reason, save_checkpoint
 from ..train import TrainConfig, fit, predict_logits
 
 
@@ -44,13 +44,14 @@ def load_classifier(path):
     """(model, metadata) from a model.safetensors written by report_classifier, whatever method made it."""
     state, meta = load_checkpoint(path)
     try:
-        num_classes = int(meta["num_classes"])
-        if not 2 <= num_classes <= 10_000:
-            raise ValueError(f"num_classes {num_classes} out of range")
+        num_classes = _class_count(meta["num_classes"])
+        classes = meta.get("classes", list(range(num_classes)))
+        if not (isinstance(classes, list) and len(classes) == num_classes and isinstance(meta.get("dataset", ""), str)):
+            raise ValueError(f"its classes or dataset do not fit {num_classes} classes")
         model = _build(meta, num_classes)
         model.load_state_dict(state["model"])
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
-        raise RunError(f"{path}: not a usable ganclf classifier ({str(err).splitlines()[0][:200]})") from None
+        raise RunError(f"{path}: not a usable ganclf classifier ({reason(err)})") from None
     return model, meta
 
 
@@ -70,8 +71,8 @@ def _build(meta: dict, num_classes: int):
     kind, shape = meta["classifier"], image_shape(meta)
     if kind == "transfer":
         gan, head = meta["gan"], meta["transfer"]
-        _, discriminator = build_gan(gan["model"], gan.get("networks", gan.get("preset")), int(gan["num_classes"]),
-                                     shape)
+        _, discriminator = build_gan(gan["model"], gan.get("networks", gan.get("preset")),
+                                     _class_count(gan["num_classes"]), shape)
         return TransferClassifier(discriminator, num_classes, head["head"], activation=head["head_activation"],
                                   dropout=head["dropout"])
     if kind == "ssl-gan":
@@ -80,6 +81,13 @@ def _build(meta: dict, num_classes: int):
     if not isinstance(kwargs, dict) or not all(isinstance(v, int) and 0 < v <= 1024 for v in kwargs.values()):
         raise ValueError(f"classifier settings {kwargs!r} out of range")
     return build_classifier(kind, num_classes, shape, **kwargs)
+
+
+def _class_count(value) -> int:
+    """A stored number of classes, in a range whose networks fit in memory."""
+    if not 2 <= int(value) <= 10_000:
+        raise ValueError(f"num_classes {value} out of range")
+    return int(value)
 
 
 def seed_everything(seed: int) -> None:

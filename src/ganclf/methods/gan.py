@@ -17,7 +17,7 @@ from ..gan_loop import CHECKPOINT, GANState, adam, ema_update, resume, train_epo
 from ..models.classifiers import MNIST_SHAPE
 from ..models.gans import CONDITIONAL, GANS, build_gan
 from ..report.figures import plot_gan_losses, save_grid
-from ..runs import Run, RunError, load_checkpoint
+from ..runs import Run, RunError, load_checkpoint, reason
 from ..train import autocast, default_device, index_stream
 from . import Method
 from .classify import image_shape
@@ -252,16 +252,18 @@ def load_gan(run_dir):
         meta = {**meta, "networks": meta.get("preset")}
         state = {"modules": {"G": state.get("g"), "D": state.get("d"), "G_ema": state.get("ema")}}
     try:
-        cfg = config_from_dict(GANConfig, meta["gan_config"], f"{path} gan_config") if meta.get("layout") else None
+        cfg = config_from_dict(GANConfig, meta["gan_config"], "gan_config") if meta.get("layout") else None
         num_classes = int(meta["num_classes"])
         if not 1 <= num_classes <= 10_000:
             raise ValueError(f"num_classes {num_classes} out of range")
+        if not isinstance(meta["dataset"], str):
+            raise ValueError("its dataset is not a name")
         g, d = build_gan(cfg.model if cfg else meta["model"], meta["networks"], num_classes, image_shape(meta))
         modules = state["modules"]
         g.load_state_dict(modules.get("G_ema") or modules["G"])
         d.load_state_dict(modules["D"])
-    except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as err:
-        raise RunError(f"{path}: not a usable GAN checkpoint ({str(err).splitlines()[0][:200]})") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
+        raise RunError(f"{path}: not a usable GAN checkpoint ({reason(err)})") from None
     return g.eval(), d, meta
 
 

@@ -1,7 +1,6 @@
 """One self-contained HTML page for a study: tables, plots and images embedded, no external files."""
 import base64
 import html
-from html import escape
 from pathlib import Path
 
 STYLE = """

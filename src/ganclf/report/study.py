@@ -1,5 +1,6 @@
 """The study's report.html: the verdict first (each GAN method against its control, paired over seeds), then the
 accuracies, the time, each cell's evidence and how to reproduce it."""
+from html import escape
 from pathlib import Path
 
 from ..files import write_atomic
@@ -136,6 +137,6 @@ def _provenance(config: dict) -> str:
     facts = {"date": p["created"], "ganclf": p["ganclf"], "commit": f"{p['git_commit'] or 'unknown'}"
              f"{' (uncommitted changes)' if p['git_dirty'] else ''}", "device": p["device"], "threads": p["threads"],
              "torch": p["torch"], "settings beyond the presets' defaults": config.get("settings") or "none"}
-    items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(str(v))}</li>" for k, v in facts.items())
+    items = "".join(f"<li><b>{escape(k)}</b>: {escape(str(v))}</li>" for k, v in facts.items())
     return ("<p>Every cell's directory (under <code>cells/</code>) holds its config, split, per-epoch metrics, "
             f"weights and results.json (with its own provenance).</p><ul>{items}</ul>")

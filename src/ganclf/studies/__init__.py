@@ -1,12 +1,15 @@
 """A study: every (method, label budget, seed) cell, resumable, summarised in results.csv/json and report.html.
 It sits above the API: it plans cells and shared GANs and runs each through ganclf.api.run."""
-import statistics
+import json
+import time
+from functools import partial
 from pathlib import Path
 
 from .. import stats
-from ..config import make_config
+from ..config import ConfigError, make_config
 from ..files import write_json
 from ..provenance import provenance
+from ..runs import RunError, difference, read_json
 from .plan import DEMONSTRATIONS, PRESETS, Cell, GANJob, StudyConfig, plan
 from .run import run_cell, run_gan, run_sequential, write_results
 
@@ -26,27 +29,71 @@ __all__ = ["study", "StudyConfig", "PRESETS", "Cell", "GANJob", "plan", "run_cel
 
 
 def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, seeds: int | None = None,
-          methods=None, data_dir=None, quiet: bool = False, validation=None, **settings) -> dict:
+          methods=None, data_dir=None, quiet: bool = False, validation=None, executor: str = "sequential",
+          address: str | None = None, cpus_per_cell: float | None = None, gpus_per_cell: float | None = None,
+          **settings) -> dict:
     """Run every (dataset, validation, method, budget, seed) cell of a study, reading finished ones back; write
     results.csv, results.json and report.html. `dataset`, `labels`, `methods` (lists or comma-separated) and
-    `validation` (a size or a list of sizes) override the preset, and `settings` its other StudyConfig fields."""
+    `validation` (a size or a list of sizes) override the preset, and `settings` its other StudyConfig fields.
+
+    `executor`: "sequential" (one cell after another in this process, torch using cpus_per_cell threads, default
+    every CPU it may use) or "ray" (each cell and shared GAN a Ray task of cpus_per_cell CPUs, default 1, and
+    gpus_per_cell of a GPU, default a quarter where the cluster has GPUs; `address` joins a running cluster,
+    None starts one on this machine). Cells that failed are listed under "failed"; the report covers the rest.
+    """
     from ..data import load_dataset
     validation = (validation,) if isinstance(validation, int) else validation
     cfg = make_config(PRESETS, preset, "study", datasets=_as_tuple(dataset), labels=_as_tuple(labels), seeds=seeds,
                       methods=_as_tuple(methods), validation=validation, **settings)
+    run_plan = _executor(executor, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
     for name in cfg.datasets:
         load_dataset(name, data_dir)  # downloads (or fails) once, before any cell
     out = Path(out)
-    write_json(out / "study.json", {"preset": preset, **cfg.to_dict()})
-    rows, elapsed = run_sequential(cfg, out, data_dir, quiet)
+    _open_study(out, {"preset": preset, **cfg.to_dict()})
+    start = time.time()
+    rows, failed = run_plan(cfg, out, data_dir, quiet)
+    elapsed = round(time.time() - start, 1)
     summary, verdict = summarise(rows), verdicts(rows, cfg.pairs())
     write_results(out, rows, summary, {"verdict": verdict, "elapsed_s": elapsed, "preset": preset,
-                                       "config": cfg.to_dict(), "provenance": provenance()})
-    from ..report.study import write_study_report
-    report = write_study_report(out, cfg.to_dict(), summary, verdict, rows, command(cfg, preset, out),
-                                demonstration=preset in DEMONSTRATIONS)
-    return {"summary": summary, "verdict": verdict, "cells": rows, "report": str(report.resolve()), "out": str(out),
-            "elapsed_s": elapsed}
+                                       "executor": executor, "failed": failed, "config": cfg.to_dict(),
+                                       "provenance": provenance()})
+    report = None
+    if rows:
+        from ..report.study import write_study_report
+        report = write_study_report(out, cfg.to_dict(), summary, verdict, rows, command(cfg, preset, out),
+                                    demonstration=preset in DEMONSTRATIONS).resolve()
+    return {"summary": summary, "verdict": verdict, "cells": rows, "failed": failed,
+            "report": str(report) if report else None, "out": str(out), "elapsed_s": elapsed}
+
+
+def _executor(name: str, address, cpus_per_cell, gpus_per_cell):
+    """The executor's function with its options bound; options it has no use for are refused."""
+    if name == "sequential":
+        if address is not None or gpus_per_cell is not None:
+            raise ConfigError("address and gpus_per_cell are options of the ray executor")
+        return partial(run_sequential, cpus_per_cell=cpus_per_cell)
+    if name == "ray":
+        from .ray_executor import import_ray, run_ray
+        import_ray()  # fail before anything is written
+        return partial(run_ray, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
+    raise ConfigError(f"unknown executor {name!r}: sequential or ray")
+
+
+def _open_study(out: Path, config: dict) -> None:
+    """A study's rule for OUT, applied before anything is written: a missing or empty folder becomes a new study,
+    a folder holding this very study (its study.json) is resumed; anything else (a single run, another study, a
+    file, other content) is refused, so no run's results are overwritten."""
+    if out.exists() and not out.is_dir():
+        raise RunError(f"{out} is a file, not a study directory")
+    if out.exists() and any(out.iterdir()):
+        if not (out / "study.json").is_file():
+            held = "a single ganclf run" if (out / "config.json").exists() else "no ganclf study"
+            raise RunError(f"{out} is not empty and holds {held}; choose another output directory")
+        stored, asked = read_json(out / "study.json"), json.loads(json.dumps(config))
+        if stored != asked:
+            raise RunError(f"{out} holds another study ({difference(stored, asked)}); choose another output directory")
+        return
+    write_json(out / "study.json", config)
 
 
 def _as_tuple(value):

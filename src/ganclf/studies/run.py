@@ -1,37 +1,55 @@
 """Running a study's plan: each shared GAN once, each cell once (finished ones are read back), then the results
-files. `run_cell` and `run_gan` take plain data and return plain data, so an executor can run them anywhere."""
+files. `run_cell` and `run_gan` take plain data and return plain data, so an executor can run them anywhere.
+
+An executor is a function (cfg, root, data_dir, quiet, **options) -> (rows, failed): the finished cells' rows in
+plan order, and one {cell, dataset, validation, method, labels, seed, error} per cell that failed.
+`run_sequential` is the plain one; the Ray executor (ray_executor.py) runs the same units as tasks. Both print
+through `Progress`.
+"""
 import csv
 import io
 import json
+import logging
+import threading
 import time
 from pathlib import Path
 
 from .. import api
 from ..files import write_atomic, write_json
+from ..methods import get_method
+from ..threads import use_cpus
 from .plan import Cell, GANJob, StudyConfig, plan
 
-ROW_COLUMNS = ["dataset", "validation", "method", "labels", "seed", "n_labelled", "n_validation", "labels_used", "val_accuracy", "test_accuracy",
-               "wall_time_s", "gan_wall_time_s", "run_dir"]
+ROW_COLUMNS = ["dataset", "validation", "method", "labels", "seed", "n_labelled", "n_validation", "labels_used",
+               "val_accuracy", "test_accuracy", "wall_time_s", "gan_wall_time_s", "run_dir"]
 
 
-def run_gan(job: GANJob, root, data_dir=None) -> dict:
+def run_gan(job: GANJob, root, data_dir=None, download: bool = False) -> dict:
     """Train (or read back, or resume) a shared GAN; returns its results."""
-    out = Path(root) / "gans" / job.name
+    out = Path(root) / gan_folder(job.name)
     return api.run("train-gan", dataset=job.dataset, labels=job.labels, seed=job.seed, out=out, preset=job.preset,
-                   resume=True, reuse=True, data_dir=data_dir, download=False, quiet=True, validation=job.validation,
+                   resume=True, reuse=True, data_dir=data_dir, download=download, quiet=True, validation=job.validation,
                    **job.settings)
 
 
-def run_cell(cell: Cell, root, data_dir=None) -> dict:
+def run_cell(cell: Cell, root, data_dir=None, download: bool = False) -> dict:
     """Run one cell (its shared GAN must be finished); returns its row. A finished cell is read back."""
     out = Path(root) / cell.folder
-    gan = Path(root) / "gans" / cell.gan if cell.gan else None
-    cached = (out / "results.json").exists()
+    gan = Path(root) / gan_folder(cell.gan) if cell.gan else None
+    cached = finished(root, cell.folder)
     results = api.run(cell.method, dataset=cell.dataset, labels=cell.labels, seed=cell.seed, out=out, resume=True,
-                      reuse=True, data_dir=data_dir, download=False, quiet=True, validation=cell.validation,
+                      reuse=True, data_dir=data_dir, download=download, quiet=True, validation=cell.validation,
                       **cell.settings,
                       **({"gan": str(gan)} if gan else {}))
     return row(cell, results, out, cached, gan)
+
+
+def gan_folder(name: str) -> str:
+    return f"gans/{name}"
+
+
+def finished(root, folder: str) -> bool:
+    return (Path(root) / folder / "results.json").is_file()
 
 
 def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) -> dict:
@@ -45,23 +63,124 @@ def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) ->
             "gan_wall_time_s": gan_time, "gan_dir": str(gan) if gan else None, "run_dir": str(out), "cached": cached}
 
 
-def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False) -> tuple[list[dict], float]:
-    """Every cell in turn in this process, each shared GAN trained when its first cell needs it."""
+def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
+                   cpus_per_cell: float | None = None) -> tuple[list[dict], list[dict]]:
+    """Every cell in turn in this process, each shared GAN trained when its first cell needs it. A failing cell
+    stops the study (rerunning it resumes); with no cpus_per_cell torch uses every CPU this process was given."""
+    use_cpus(cpus_per_cell)
     jobs, cells = plan(cfg)
     jobs = {job.name: job for job in jobs}
-    done, rows, start = set(), [], time.time()
-    for i, cell in enumerate(cells, 1):
-        cell_start = time.time()
-        if cell.gan and cell.gan not in done:
-            run_gan(jobs[cell.gan], root, data_dir)
-            done.add(cell.gan)
-        rows.append(run_cell(cell, root, data_dir))
-        if not quiet:  # the cell's time includes training the GAN it shares, the first time
-            r, left = rows[-1], (time.time() - start) / i * (len(cells) - i)
-            print(f"[{i}/{len(cells)}] {cell.folder[6:]}: "
-                  f"test {r['test_accuracy']:.4f} ({time.time() - cell_start:.0f}s"
-                  f"{', cached' if r['cached'] else ''}; ~{left / 60:.1f} min left)", flush=True)
-    return rows, round(time.time() - start, 1)
+    progress = Progress(cells, root, quiet)
+    progress.announce([jobs[name] for name in gans_to_train(progress.to_run, root)], at_once=1)
+    done, rows = set(), []
+    try:
+        for cell in cells:
+            cell_start = time.time()
+            if cell.gan and cell.gan not in done:
+                progress.working_on(f"training the shared GAN {gan_folder(cell.gan)}")
+                run_gan(jobs[cell.gan], root, data_dir)
+                done.add(cell.gan)
+            progress.working_on(f"{cell.folder}")
+            rows.append(run_cell(cell, root, data_dir))
+            progress.done(cell, rows[-1], time.time() - cell_start)  # includes training its GAN, the first time
+    finally:
+        progress.close()
+    return rows, []
+
+
+# Rough seconds per epoch of each method and shared-GAN preset on 2 CPU cores, measured with the quick preset
+# (benchmarks/results/study_quick.json); only for the estimate printed before a study starts.
+TYPICAL_EPOCH_S = {"cnn": 2.1, "cnn-shift": 2.2, "cnn-seed": 1.5, "pca-knn": 0.6, "transfer": 4.1,
+                   "transfer-scratch": 4.1, "augment": 2.2, "ssl-gan": 31.0, "pi-model": 20.0, "dcgan-cnn": 14.0,
+                   "cdcgan": 14.0}
+UNKNOWN_EPOCH_S = 10.0
+
+
+def typical_seconds(unit: Cell | GANJob) -> float:
+    method, preset = ("train-gan", unit.preset) if isinstance(unit, GANJob) else (unit.method, None)
+    entry = get_method(method)
+    cfg = entry.presets[preset or entry.default_preset]
+    epochs = unit.settings.get("epochs") or getattr(cfg, "epochs", None) or getattr(getattr(cfg, "train", None),
+                                                                                     "epochs", 1)
+    name = preset or method
+    return TYPICAL_EPOCH_S.get(name, UNKNOWN_EPOCH_S) * (epochs if name != "pca-knn" else 1)
+
+
+def gans_to_train(cells: list[Cell], root) -> list[str]:
+    """The unfinished shared GANs that these cells need, in plan order."""
+    names = dict.fromkeys(c.gan for c in cells if c.gan)
+    return [name for name in names if not finished(root, gan_folder(name))]
+
+
+class Progress(logging.Handler):
+    """What a study prints, whichever executor runs it: the plan and an estimate of its time before it starts,
+    one line per finished (or failed) cell with the time left, and, while a cell or GAN trains, a line at least
+    every HEARTBEAT_S seconds saying what runs and its latest epoch (from the 'ganclf.metrics' log). Silent when
+    quiet."""
+
+    HEARTBEAT_S = 8.0
+
+    def __init__(self, cells: list[Cell], root, quiet: bool):
+        super().__init__()
+        self.total, self.quiet = len(cells), quiet
+        self.to_run = [c for c in cells if not finished(root, c.folder)]
+        self.count = self.ran = 0
+        self.start = self.printed = time.time()
+        self.current, self.latest, self.since = "", "", time.time()
+        self._stop = threading.Event()
+        if not quiet:
+            logging.getLogger("ganclf.metrics").addHandler(self)
+            logging.getLogger("ganclf.metrics").setLevel(logging.INFO)
+            threading.Thread(target=self._beat, daemon=True).start()
+
+    def working_on(self, text: str) -> None:
+        self.current, self.latest, self.since = text, "", time.time()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.latest = record.getMessage().rsplit("/", 1)[-1]
+
+    def close(self) -> None:
+        self._stop.set()
+        logging.getLogger("ganclf.metrics").removeHandler(self)
+        super().close()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(1.0):
+            if self.current and time.time() - self.printed >= self.HEARTBEAT_S:
+                latest = f"; last: {self.latest}" if self.latest else ""
+                self._say(f"  ... {self.current}: {time.time() - self.since:.0f}s{latest}")
+
+    def _say(self, text: str) -> None:
+        self.printed = time.time()
+        print(text, flush=True)
+
+    def announce(self, gans: list[GANJob], at_once: int) -> None:
+        if self.quiet:
+            return
+        work = sum(map(typical_seconds, [*gans, *self.to_run]))
+        parallel = f", {at_once} at once" if at_once > 1 else ""
+        print(f"study: {len(self.to_run)} of {self.total} cells to run ({self.total - len(self.to_run)} finished "
+              f"already), {len(gans)} shared GAN{'' if len(gans) == 1 else 's'} to train{parallel}; "
+              f"roughly {work / at_once / 60:.1f} min (typical times on 2 CPU cores)", flush=True)
+
+    def done(self, cell: Cell, r: dict, seconds: float) -> None:
+        self.count += 1
+        self.ran += not r["cached"]
+        self._print(cell, f"test {r['test_accuracy']:.4f} ({seconds:.0f}s{', cached' if r['cached'] else ''}; "
+                          f"~{self._left() / 60:.1f} min left)")
+
+    def failed(self, cell: Cell, error: str) -> None:
+        self.count += 1
+        self.ran += 1
+        self._print(cell, f"FAILED: {error} (~{self._left() / 60:.1f} min left)")
+
+    def _left(self) -> float:
+        """From the cells run so far (read-back cells take no time), as many cells at once as ran so far."""
+        return (time.time() - self.start) / self.ran * (len(self.to_run) - self.ran) if self.ran else 0.0
+
+    def _print(self, cell: Cell, text: str) -> None:
+        if not self.quiet:
+            self._say(f"[{self.count}/{self.total}] {cell.folder.removeprefix('cells/')}: {text}")
 
 
 def write_results(out: Path, rows: list[dict], summary: list[dict], extra: dict) -> None:
