@@ -71,8 +71,9 @@ def _build(meta: dict, num_classes: int):
     kind, shape = meta["classifier"], image_shape(meta)
     if kind == "transfer":
         gan, head = meta["gan"], meta["transfer"]
+        gan_classes = int(gan["num_classes"])  # 0: transfer-scratch's unconditional body records none
         _, discriminator = build_gan(gan["model"], gan.get("networks", gan.get("preset")),
-                                     _class_count(gan["num_classes"]), shape)
+                                     _class_count(gan_classes) if gan_classes else 0, shape)
         return TransferClassifier(discriminator, num_classes, head["head"], activation=head["head_activation"],
                                   dropout=head["dropout"])
     if kind == "ssl-gan":
