@@ -195,8 +195,11 @@ def predict(run_dir, images, data_dir=None, top_k: int = 1) -> list[dict]:
         probs = predict_logits(model, to_float(torch.from_numpy(np.stack(pixels)))).softmax(1)
         for answer, p in zip(good, probs):
             top = p.topk(min(top_k, len(p)))
+            floor = meta.get("confidence_floor")
+            floor = floor if isinstance(floor, float) else None
             answer.update({"class": classes[int(top.indices[0])], "index": int(top.indices[0]),
                            "probability": round(float(top.values[0]), 4),
+                           "unlike_training_data": bool(floor is not None and float(top.values[0]) < floor),
                            "top": [{"class": classes[int(i)], "probability": round(float(v), 4)}
                                    for v, i in zip(top.values, top.indices)]})
     return answers

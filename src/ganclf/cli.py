@@ -281,7 +281,9 @@ def _predict(args) -> None:
             print(f"ganclf: error: {p['error']}", file=sys.stderr)
             continue
         others = "".join(f", {t['class']} ({t['probability']:.3f})" for t in p["top"][1:])
-        print(f"{p['image']}: {p['class']} (p={p['probability']:.3f}){others}")
+        warning = ("  (warning: less sure than of 99% of the validation images: unlike the training data?)"
+                   if p.get("unlike_training_data") else "")
+        print(f"{p['image']}: {p['class']} (p={p['probability']:.3f}){others}{warning}")
     if any("error" in p for p in answers):
         sys.exit(1)
 

@@ -185,7 +185,8 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
     model = build_discriminator(cfg.arch, dataset.num_classes, dataset.shape)
     chosen = st.tensors["best"] if len(val[0]) else st.ema.state_dict()
     model.load_state_dict({k: v.cpu() for k, v in chosen.items()})
-    data = {"test": (to_float(dataset.test_images), dataset.test_labels)}
+    data = {"test": (to_float(dataset.test_images), dataset.test_labels),
+            "val": (val[0].cpu(), val[1].cpu())}
     meta = {"classifier": "ssl-gan", "discriminator": cfg.arch, "num_classes": dataset.num_classes,
             "ssl_config": config_to_dict(cfg)}
     results = report_classifier(model, data, dataset, history, run, meta, cfg.bf16)
