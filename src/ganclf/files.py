@@ -2,27 +2,34 @@
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
-def write_atomic(path, payload: bytes) -> None:
-    """Write beside path, fsync, then rename over it."""
+@contextmanager
+def atomic_file(path):
+    """A binary file that replaces `path` only once it is complete: written beside it, fsynced, renamed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; results are as readable as any other file
         with os.fdopen(fd, "wb") as f:
-            f.write(payload)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path, payload: bytes) -> None:
+    with atomic_file(path) as f:
+        f.write(payload)
 
 
 def write_json(path, obj) -> None:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import numbers
 import os
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import torch
 import PIL
 from PIL import Image
 
+from ..files import atomic_file
 from .dataset import Dataset, cache_dir
 from .decode import FORMATS, Decoded, decode_all
 from .idx import DataError
@@ -259,15 +259,6 @@ def read_cache(path: Path) -> tuple[dict | None, dict | None]:
 
 
 def write_cache(path: Path, arrays: dict, meta: dict) -> None:
-    """Uncompressed .npz (reading it back is what makes a second load fast), written beside and renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Uncompressed .npz (reading it back is what makes a second load fast), written atomically."""
+    with atomic_file(path) as f:
+        np.savez(f, **arrays, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
