@@ -58,14 +58,15 @@ class StudyConfig:
         return pairs
 
 
-SHORT_CLASSIFIER = {"epochs": 5}
-SHORT_GAN = {"epochs": 2, "min_steps_per_epoch": 150}
+# The quick preset: 8 methods and controls x 2 budgets in under 5 minutes on 2 CPU cores.
+SHORT_CLASSIFIER = {"epochs": 3}
+SHORT_GAN = {"epochs": 2, "min_steps_per_epoch": 75}
 VERDICT_METHODS = ("cnn", "pca-knn", "cnn-shift", "augment", "transfer", "transfer-scratch", "ssl-gan", "pi-model")
 PRESETS = {
     # Minutes on 2 CPU cores: short GANs and classifiers, so the numbers are a demonstration, not a verdict.
-    "quick": StudyConfig(labels=("100", "1000"), seeds=1, gan_images="10000", methods=VERDICT_METHODS, settings={
+    "quick": StudyConfig(labels=("100", "1000"), seeds=1, gan_images="5000", methods=VERDICT_METHODS, settings={
         "cnn": SHORT_CLASSIFIER, "cnn-shift": SHORT_CLASSIFIER, "transfer": SHORT_CLASSIFIER,
-        "transfer-scratch": SHORT_CLASSIFIER, "augment": {"epochs": 5, "synthetic": 2000, "shift": 2},
+        "transfer-scratch": SHORT_CLASSIFIER, "augment": {"epochs": 3, "synthetic": 2000, "shift": 2},
         "ssl-gan": {"epochs": 1}, "pi-model": {"epochs": 1}, "dcgan-cnn": SHORT_GAN, "cdcgan": SHORT_GAN},
         comparisons=(("ssl-gan", "pi-model"), ("transfer", "transfer-scratch"), ("augment", "cnn-shift"),
                      ("ssl-gan", "cnn"), ("transfer", "cnn"), ("augment", "cnn"))),
