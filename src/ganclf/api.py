@@ -8,10 +8,10 @@ from .config import ConfigError, config_from_dict, config_to_dict, make_config, 
 from .data import load_dataset, make_split
 from .data.splits import default_validation_size
 from .files import write_json
+from .gan_loop import CHECKPOINT
 from .methods import get_method
 from .runs import RunError, open_run, read_json, reason
 
-CHECKPOINT = "checkpoint.safetensors"
 
 
 def run(method: str | None = None, dataset: str | None = None, labels=None, seed: int = 0, out=None,

@@ -185,11 +185,7 @@ def _value(text: str):
 
 
 def _method(args) -> str:
-    if args.command == "run":
-        return args.method
-    if args.command == "baseline":
-        return args.method
-    return args.command
+    return args.method if args.command in ("run", "baseline") else args.command
 
 
 def _run_method(args) -> None:

@@ -58,10 +58,10 @@ class GANState:
 
 def resume(state: GANState, run: Run, kind: str) -> bool:
     """Continue from the run's checkpoint if it has one (True); a run killed before its first checkpoint
-    starts over (False). The metrics file is rewritten from the checkpoint's history."""
+    starts over (False; api.run has emptied its metrics file). The metrics file is rewritten from the
+    checkpoint's history."""
     path = run.file(CHECKPOINT)
     if not path.exists():
-        run.restore_metrics([])
         return False
     tensors, meta = load_checkpoint(path)
     if meta.get("layout") != LAYOUT or meta.get("kind") != kind:
