@@ -8,6 +8,7 @@ import os
 import sys
 
 from . import __version__
+from .logs import console
 from .methods import REGISTRY, check_method_name
 from .threads import use_cpus  # imports torch only when called: after names are checked, before training
 
@@ -294,7 +295,8 @@ def main(argv=None) -> None:
     try:
         if args.command not in COMMANDS:
             check_method_name(_method(args))
-        COMMANDS.get(args.command, _run_method)(args)
+        with console(getattr(args, "quiet", False)):  # the library's log lines, as plain lines on stdout
+            COMMANDS.get(args.command, _run_method)(args)
     except KeyboardInterrupt:
         sys.exit(_interrupted(args))
     except Exception as err:  # noqa: BLE001 (user errors become one line; anything else is a bug: traceback)

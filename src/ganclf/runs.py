@@ -114,7 +114,7 @@ class Run:
     def log(self, record: dict) -> None:
         """Append one line of metrics (one epoch, one phase); it also goes to the 'ganclf.metrics' logger, which
         a study listens to for its progress lines."""
-        METRICS_LOG.info("%s: %s", self.path, _brief(record))
+        METRICS_LOG.info("%s: %s", self.path, _brief(record), extra={"run": str(self.path), "metrics": record})
         fd = os.open(self.file("metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "a") as f:
             f.write(json.dumps(record, default=float) + "\n")
@@ -143,7 +143,11 @@ class Run:
         return _safe_path(self.path / name)
 
 
+# Every metrics line as a log record (record.run: the run directory, record.metrics: the line) for the listeners
+# that attach to it (a study's progress, TensorBoard scalars); never propagated, so no console shows each epoch.
 METRICS_LOG = logging.getLogger("ganclf.metrics")
+METRICS_LOG.setLevel(logging.INFO)
+METRICS_LOG.propagate = False
 
 
 def _brief(record: dict) -> str:

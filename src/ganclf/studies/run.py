@@ -3,8 +3,8 @@ files. `run_cell` and `run_gan` take plain data and return plain data, so an exe
 
 An executor is a function (cfg, root, data_dir, quiet, **options) -> (rows, failed): the finished cells' rows in
 plan order, and one {cell, dataset, validation, method, labels, seed, error} per cell that failed.
-`run_sequential` is the plain one; the Ray executor (ray_executor.py) runs the same units as tasks. Both print
-through `Progress`.
+`run_sequential` is the plain one; the Ray executor (ray_executor.py) runs the same units as tasks. Both speak
+through `Progress`, which logs to the "ganclf.study" logger.
 """
 import csv
 import io
@@ -16,10 +16,13 @@ from pathlib import Path
 
 from .. import api
 from ..files import write_atomic, write_json
+from ..logs import show_by_default
 from ..methods import get_method
+from ..runs import METRICS_LOG
 from ..threads import use_cpus
 from .plan import Cell, GANJob, StudyConfig, plan
 
+LOG = logging.getLogger("ganclf.study")
 ROW_COLUMNS = ["dataset", "validation", "method", "labels", "seed", "n_labelled", "n_validation", "labels_used",
                "val_accuracy", "test_accuracy", "wall_time_s", "gan_wall_time_s", "run_dir"]
 
@@ -113,10 +116,10 @@ def gans_to_train(cells: list[Cell], root) -> list[str]:
 
 
 class Progress(logging.Handler):
-    """What a study prints, whichever executor runs it: the plan and an estimate of its time before it starts,
-    one line per finished (or failed) cell with the time left, and, while a cell or GAN trains, a line at least
-    every HEARTBEAT_S seconds saying what runs and its latest epoch (from the 'ganclf.metrics' log). Silent when
-    quiet."""
+    """What a study says, whichever executor runs it, as INFO lines of the 'ganclf.study' logger: the plan and an
+    estimate of its time before it starts, one line per finished (or failed) cell with the time left, and, while a
+    cell or GAN trains, a line at least every HEARTBEAT_S seconds saying what runs and its latest epoch (from the
+    'ganclf.metrics' log). Silent when quiet."""
 
     HEARTBEAT_S = 8.0
 
@@ -129,8 +132,8 @@ class Progress(logging.Handler):
         self.current, self.latest, self.since = "", "", time.time()
         self._stop = threading.Event()
         if not quiet:
-            logging.getLogger("ganclf.metrics").addHandler(self)
-            logging.getLogger("ganclf.metrics").setLevel(logging.INFO)
+            show_by_default()
+            METRICS_LOG.addHandler(self)
             threading.Thread(target=self._beat, daemon=True).start()
 
     def working_on(self, text: str) -> None:
@@ -141,7 +144,7 @@ class Progress(logging.Handler):
 
     def close(self) -> None:
         self._stop.set()
-        logging.getLogger("ganclf.metrics").removeHandler(self)
+        METRICS_LOG.removeHandler(self)
         super().close()
 
     def _beat(self) -> None:
@@ -152,16 +155,16 @@ class Progress(logging.Handler):
 
     def _say(self, text: str) -> None:
         self.printed = time.time()
-        print(text, flush=True)
+        LOG.info(text)
 
     def announce(self, gans: list[GANJob], at_once: int) -> None:
         if self.quiet:
             return
         work = sum(map(typical_seconds, [*gans, *self.to_run]))
         parallel = f", {at_once} at once" if at_once > 1 else ""
-        print(f"study: {len(self.to_run)} of {self.total} cells to run ({self.total - len(self.to_run)} finished "
-              f"already), {len(gans)} shared GAN{'' if len(gans) == 1 else 's'} to train{parallel}; "
-              f"roughly {work / at_once / 60:.1f} min (typical times on 2 CPU cores)", flush=True)
+        self._say(f"study: {len(self.to_run)} of {self.total} cells to run ({self.total - len(self.to_run)} finished "
+                  f"already), {len(gans)} shared GAN{'' if len(gans) == 1 else 's'} to train{parallel}; "
+                  f"roughly {work / at_once / 60:.1f} min (typical times on 2 CPU cores)")
 
     def done(self, cell: Cell, r: dict, seconds: float) -> None:
         self.count += 1
