@@ -137,3 +137,26 @@ def test_classification_accuracy_score(mnist):
     shuffled = classification_accuracy_score(images[:1000], labels[torch.randperm(1000)], mnist, epochs=1)
     assert good["cas"] > 0.8 and shuffled["cas"] < 0.3
     assert set(good) == {"cas", "cas_val_accuracy"}
+
+
+def test_training_the_feature_network_says_so_once_with_a_bar_that_quiet_silences(mnist, tmp_path, capsys):
+    import logging
+    from ganclf.methods.quality import feature_network
+    notices = []
+    handler = logging.Handler()
+    handler.emit = notices.append
+    quality_log = logging.getLogger("ganclf.quality")
+    quality_log.addHandler(handler)
+    quality_log.setLevel(logging.INFO)  # as an application that listens sets it
+    try:
+        feature_network(mnist, cache_dir=tmp_path / "a", epochs=1, max_images=500, quiet=True)
+        assert capsys.readouterr().err == ""  # quiet: no bar
+        feature_network(mnist, cache_dir=tmp_path / "b", epochs=1, max_images=500, quiet=False)
+        assert "features" in capsys.readouterr().err  # the progress bar, on stderr
+        feature_network(mnist, cache_dir=tmp_path / "b", epochs=1, max_images=500, quiet=False)  # cached
+    finally:
+        quality_log.removeHandler(handler)
+        quality_log.setLevel(logging.NOTSET)
+    messages = [r.getMessage() for r in notices]
+    assert len(messages) == 2 and all(m.startswith("training the feature network for FID on mnist") for m in messages)
+    assert str(tmp_path / "b") in messages[1] and "once, cached in" in messages[1]

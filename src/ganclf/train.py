@@ -115,26 +115,26 @@ def fit(model: nn.Module, train, val, cfg: TrainConfig, seed: int = 0, log=None,
     schedule = make_schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
     best, best_state, history = -1.0, None, []
     validate = len(val[0]) > 0  # without validation images: a fixed schedule and the last epoch's weights
-    bar = tqdm(range(cfg.epochs), desc=desc, disable=quiet, leave=False)
-    for epoch in bar:
-        start = time.time()
-        train_loss, train_acc = _train_epoch(model, images, labels, optimizer, schedule, cfg,
-                                             steps_per_epoch, generator, device)
-        record = {"epoch": epoch_offset + epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
-                  **({f"val_{k}": v for k, v in evaluate(model, *val, cfg.bf16).items()} if validate else {}),
-                  "epoch_time_s": round(time.time() - start, 3)}
-        history.append(record)
-        if log:
-            log(record)
-        bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{record.get('val_acc', float('nan')):.4f}")
-        if cfg.select_best and validate and record["val_acc"] > best:
-            best, best_state = record["val_acc"], copy.deepcopy(model.state_dict())
+    with tqdm(total=cfg.epochs * steps_per_epoch, desc=desc, disable=quiet, leave=False, unit="step") as bar:
+        for epoch in range(cfg.epochs):
+            start = time.time()
+            train_loss, train_acc = _train_epoch(model, images, labels, optimizer, schedule, cfg,
+                                                 steps_per_epoch, generator, device, bar)
+            record = {"epoch": epoch_offset + epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
+                      **({f"val_{k}": v for k, v in evaluate(model, *val, cfg.bf16).items()} if validate else {}),
+                      "epoch_time_s": round(time.time() - start, 3)}
+            history.append(record)
+            if log:
+                log(record)
+            bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{record.get('val_acc', float('nan')):.4f}")
+            if cfg.select_best and validate and record["val_acc"] > best:
+                best, best_state = record["val_acc"], copy.deepcopy(model.state_dict())
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
 
 
-def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generator, device):
+def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generator, device, bar):
     model.train()
     order = index_stream(len(images), steps * cfg.batch_size, generator)
     total_loss = total_correct = seen = 0
@@ -156,6 +156,7 @@ def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generat
         total_loss += loss.item() * len(y)
         total_correct += (logits.argmax(1) == y).sum().item()
         seen += len(y)
+        bar.update()  # steps, not epochs: the feature network's 3 epochs take minutes
     return total_loss / seen, total_correct / seen
 
 

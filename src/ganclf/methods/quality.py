@@ -9,6 +9,7 @@ The real reference is the 10,000 test images: the feature network never trained 
 score as real images from outside its training set do. Compare numbers only when they come from the same
 feature network and the same number of generated images (FID is biased by sample size; use 10,000).
 """
+import logging
 import time
 import warnings
 from dataclasses import asdict, replace
@@ -20,6 +21,7 @@ from torch import nn
 from ..data import Dataset, make_split, to_float
 from ..data.datasets import cache_dir as ganclf_cache_dir
 from ..data.splits import default_validation_size
+from ..logs import show_by_default
 from ..models.classifiers import build_classifier
 from ..metrics import frechet_distance, precision_recall
 from ..runs import RunError, load_checkpoint, save_checkpoint
@@ -31,6 +33,7 @@ from .classify import seed_everything
 # cost ~10x the time for features that change little).
 FEATURE_EPOCHS = 3
 SEED = 0
+LOG = logging.getLogger("ganclf.quality")
 
 
 def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs: int | None = None,
@@ -42,7 +45,8 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
     `epochs` (exactly that many passes) and `max_images` (a class-balanced subset) make a quicker, weaker
     network for tests; it is cached under its own name so it never replaces the real one. A cached
     file whose recipe differs from the current one is retrained. The network is trained on and returned on
-    `device` (default CPU).
+    `device` (default CPU). Training it takes minutes on a CPU, so it says so first (an INFO line of the
+    'ganclf.quality' logger) and shows a progress bar unless quiet.
     """
     arch, kwargs, cfg = _recipe(epochs or FEATURE_EPOCHS)
     split = _split(dataset, max_images or "all")
@@ -56,6 +60,10 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
     model = build_classifier(arch, dataset.num_classes, dataset.shape, **kwargs).to(device)
     state = _cached_state(path, recipe)
     if state is None:
+        if not quiet:
+            show_by_default()
+        LOG.info(f"training the feature network for FID on {dataset.name} ({cfg.epochs} epochs on "
+                 f"{len(split.labelled):,} images: minutes on a CPU; once, cached in {path})")
         state, info = _train(model, dataset, split, cfg, quiet)
         path.parent.mkdir(parents=True, exist_ok=True)
         save_checkpoint(path, {"model": state}, {**recipe, **info})
