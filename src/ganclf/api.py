@@ -11,12 +11,12 @@ from .files import write_json
 from .gan_loop import CHECKPOINT
 from .methods import get_method
 from .runs import RunError, open_run, read_json, reason
-
+from .scalars import scalars, summary_writer, wanted
 
 
 def run(method: str | None = None, dataset: str | None = None, labels=None, seed: int = 0, out=None,
         preset: str | None = None, resume=False, reuse: bool = False, data_dir=None, download: bool = True,
-        quiet: bool = False, validation: int | None = None, **settings) -> dict:
+        quiet: bool = False, validation: int | None = None, tensorboard: bool = False, **settings) -> dict:
     """Train and test `method` on a seeded label budget; returns its results (also in OUT/results.json).
 
     `settings` override fields of the method's preset (None keeps the preset's; unknown names are refused).
@@ -25,9 +25,14 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
     directory, which is then continued with its stored settings (only `epochs` may change).
     `validation`: labelled validation images held out for selection (default 5,000 for the built-in datasets;
     0: none, so fixed schedules, final weights, and the budget is every label the number cost).
+    `tensorboard` (or GANCLF_TENSORBOARD=1): each epoch's metrics also as TensorBoard scalars in OUT/tensorboard/.
     """
+    tensorboard = wanted(tensorboard)
+    if tensorboard:
+        summary_writer()  # not installed: a one-line error before anything is written
     if resume and (resume is not True or method is None):
-        return _resume(Path(out if resume is True else resume), method, data_dir, download, quiet, settings)
+        return _resume(Path(out if resume is True else resume), method, data_dir, download, quiet, settings,
+                       tensorboard)
     entry = get_method(method)
     preset = preset or entry.default_preset
     cfg = make_config(entry.presets, preset, method, **settings)
@@ -47,10 +52,10 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
     target = open_run(out, _same_data(Path(out), config), resume=bool(resume), reuse=reuse)
     if target.finished:
         return target.results()
-    return _train(entry, data, split, target, cfg, seed, quiet)
+    return _train(entry, data, split, target, cfg, seed, quiet, tensorboard)
 
 
-def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings: dict) -> dict:
+def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings: dict, tensorboard: bool) -> dict:
     """Continue the run in `path` with the settings stored in its config.json."""
     if not (path / "config.json").is_file():
         raise RunError(f"{path} is not a run directory (no config.json)")
@@ -76,7 +81,7 @@ def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings:
     if changed != cfg:  # a longer run: the stored configuration says so before training goes on
         target.config = {**stored, "config": config_to_dict(changed)}
         write_json(target.file("config.json"), target.config)
-    return _train(entry, data, split, target, changed, seed, quiet)
+    return _train(entry, data, split, target, changed, seed, quiet, tensorboard)
 
 
 def dataset_ref(name) -> str:
@@ -107,11 +112,12 @@ def _without_epochs(cfg) -> dict:
     return {k: v for k, v in config_to_dict(cfg).items() if k != "epochs"}
 
 
-def _train(entry, data, split, target, cfg, seed: int, quiet: bool) -> dict:
+def _train(entry, data, split, target, cfg, seed: int, quiet: bool, tensorboard: bool) -> dict:
     if not target.file(CHECKPOINT).exists():  # a new run, or one interrupted before its first checkpoint
         target.restore_metrics([])
         write_json(target.file("split.json"), split.to_json())
-    results = entry.train(data, split, target, cfg, seed, quiet)
+    with scalars(tensorboard):
+        results = entry.train(data, split, target, cfg, seed, quiet)
     c = target.config
     return target.finish({**results, "method": entry.name, "preset": c["preset"], "dataset": c["dataset"],
                           "dataset_checksum": data.checksum, "labels": c["labels"], "n_labelled": len(split.labelled),

@@ -13,7 +13,8 @@ from .methods import REGISTRY, check_method_name
 from .threads import use_cpus  # imports torch only when called: after names are checked, before training
 
 # Arguments every method command shares; every other option is a setting of the method's configuration.
-RUN_ARGS = ("dataset", "labels", "seed", "out", "data_dir", "download", "quiet", "preset", "resume", "validation")
+RUN_ARGS = ("dataset", "labels", "seed", "out", "data_dir", "download", "quiet", "preset", "resume", "validation",
+            "tensorboard")
 NOT_SETTINGS = ("command", "device", "set", "method", "model", *RUN_ARGS)
 
 EXAMPLES = {
@@ -49,6 +50,8 @@ def _run_options(p: argparse.ArgumentParser, dataset: bool = True, labels: str =
                    help="continue an interrupted run: the one in --out, or RUN_DIR with its stored settings")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any setting of the method's configuration (JSON values), e.g. --set train.lr=0.001")
+    p.add_argument("--tensorboard", action="store_true", help="also write each epoch's metrics as TensorBoard "
+                   "scalars in OUT/tensorboard/ (pip install 'ganclf[tensorboard]'; $GANCLF_TENSORBOARD=1)")
     _data_options(p)
 
 
@@ -202,7 +205,7 @@ def _run_method(args) -> None:
     if resume not in (None, True):  # a run directory: continued with its stored settings
         method = None
         common = {"out": resume, "resume": True, "data_dir": args.data_dir, "download": args.download,
-                  "quiet": args.quiet}
+                  "quiet": args.quiet, "tensorboard": args.tensorboard}
         settings = {k: v for k, v in _settings(args).items() if k == "epochs"}
     else:
         common["resume"] = bool(resume)
