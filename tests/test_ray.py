@@ -20,7 +20,8 @@ from ganclf.studies import Cell
 from ganclf.studies.ray_executor import move_paths, pack, run_unit, unpack
 
 SHORT_GAN = {"epochs": 1, "min_steps_per_epoch": 8}
-TINY = dict(labels="100", seeds=1, methods="pca-knn,transfer", gan_images="200",
+# quality_samples 0: scoring the GAN trains a feature network on each worker (test_study checks the scores)
+TINY = dict(labels="100", seeds=1, methods="pca-knn,transfer", gan_images="200", quality_samples=0,
             settings={"transfer": {"epochs": 1, "compare": False}, "dcgan-cnn": SHORT_GAN})
 MARK = "GANCLF_TEST_RAY"  # in the environment of this module's Ray workers, so only they are ever killed
 

@@ -244,11 +244,12 @@ def sample(run_dir, n: int = 100, label: int | None = None, seed: int = 0, out=N
 
 
 def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_dir=None, quiet: bool = False,
-                 download: bool = True) -> dict:
-    """Domain FID, precision and recall of n samples against the real test images (and, for conditional
-    GANs, label accuracy and the classification accuracy score); stored under "quality" in results.json."""
+                 download: bool = True, cas_epochs: int | None = None) -> dict:
+    """Domain FID, precision and recall of n samples against as many real test images (all 10,000 at most; and,
+    for conditional GANs, label accuracy and the classification accuracy score, its classifier trained for
+    cas_epochs, default the cnn recipe's); stored under "quality" in results.json."""
     from .methods.gan import load_gan, sample as draw
-    from .methods.quality import classification_accuracy_score, feature_network, gan_quality
+    from .methods.quality import classification_accuracy_score, feature_network, gan_quality, reference_features
     if not 2 <= n <= MAX_SAMPLES:
         raise ValueError(f"n must be between 2 and {MAX_SAMPLES:,} images")
     g, _, meta = load_gan(run_dir)
@@ -258,8 +259,9 @@ def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_
     data = load_dataset(gan_dataset(meta), data_dir, download_missing=download)
     net = feature_network(data, quiet=quiet)
     images, labels = draw(g, n, None, seed)
-    quality = {**gan_quality(images, labels, data, net), "n_samples": n, "seed": seed}
+    real = reference_features(data, net, n)
+    quality = {**gan_quality(images, labels, data, net, real), "n_samples": n, "n_real": len(real), "seed": seed}
     if labels is not None and cas:
-        quality.update(classification_accuracy_score(images, labels, data, seed, quiet))
+        quality.update(classification_accuracy_score(images, labels, data, seed, quiet, cas_epochs))
     write_json(results_file, {**read_json(results_file), "quality": quality})
     return quality

@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", help=f"comma-separated methods from {', '.join(REGISTRY)}")
     p.add_argument("--validation", help="labelled validation images, comma-separated protocols (default: the "
                    "preset's; 'default' is 5000 for the built-in datasets; 0: none)")
+    p.add_argument("--quality-samples", type=int, help="generated images each shared GAN is scored on (FID, "
+                   "precision/recall, CAS; default: the preset's, 2,000 for quick, 10,000 for full; 0: none)")
     p.add_argument("--out", default="runs/study", help="study directory (default: runs/study)")
     p.add_argument("--executor", choices=("sequential", "ray"), default="sequential",
                    help="sequential (default: one cell after another here) or ray (cells as Ray tasks, side by "
@@ -240,7 +242,8 @@ def _study(args) -> None:
     from .studies import study
     results = study(args.preset, args.out, args.dataset, args.labels, args.seeds, args.methods, args.data_dir,
                     args.quiet, executor=args.executor, address=args.address, cpus_per_cell=args.cpus_per_cell,
-                    gpus_per_cell=args.gpus_per_cell, validation=_validations(args.validation))
+                    gpus_per_cell=args.gpus_per_cell, validation=_validations(args.validation),
+                    quality_samples=args.quality_samples)
     for s in results["summary"]:
         spread = f" +- {s['std']:.4f}" if s["std"] is not None else f" (n = {s['seeds']})"
         print(f"{s['dataset']:>14} {s['method']:>16} @ {s['labels']:>6} labels: {s['mean']:.4f}{spread}")

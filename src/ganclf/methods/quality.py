@@ -5,9 +5,10 @@ greyscale digits and clothes a domain classifier is both offline and closer to w
 network is the default CNN ("cnn" recipe, width 16) trained once per dataset on every training image outside
 the fixed validation split, cached as safetensors and reloaded from then on.
 
-The real reference is the 10,000 test images: the feature network never trained on them, so real images
-score as real images from outside its training set do. Compare numbers only when they come from the same
-feature network and the same number of generated images (FID is biased by sample size; use 10,000).
+The real reference is the test images (as many as there are generated ones, up to all 10,000: precision and
+recall compare sets of one size): the feature network never trained on them, so real images score as real
+images from outside its training set do. Compare numbers only when they come from the same feature network and
+the same number of generated images (FID is biased by sample size; use 10,000).
 """
 import logging
 import time
@@ -127,9 +128,13 @@ def embed(net: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch
                       for i in range(0, len(images), batch_size)])
 
 
-def reference_features(dataset: Dataset, net: nn.Module) -> torch.Tensor:
-    """Features of the test images (MNIST's 10,000): compute once, pass to gan_quality as real_reference."""
-    return embed(net, to_float(dataset.test_images))
+def reference_features(dataset: Dataset, net: nn.Module, n: int | None = None) -> torch.Tensor:
+    """Features of the test images (MNIST's 10,000), or of a fixed random n of them: compute once, pass to
+    gan_quality as real_reference."""
+    images = dataset.test_images
+    if n is not None and n < len(images):  # random, not the first n: MNIST's first 5,000 are the easier ones
+        images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(SEED))[:n]]
+    return embed(net, to_float(images))
 
 
 def gan_quality(images: torch.Tensor, labels: torch.Tensor | None, dataset: Dataset, net: nn.Module,
@@ -156,10 +161,12 @@ def classification_accuracy_score(images: torch.Tensor, labels: torch.Tensor, da
     """CAS (Ravuri & Vinyals 2019): the default CNN recipe trained on generated images only, its weights
     selected on the real validation split, its accuracy measured on the real test images.
 
-    Returns {cas: test accuracy, cas_val_accuracy: best real validation accuracy}.
+    `epochs` shortens the recipe as a study's settings shorten its cnn (each epoch still at least the recipe's
+    minimum number of steps). Returns {cas: test accuracy, cas_val_accuracy: best real validation accuracy}.
     """
     _check_images(images, dataset.shape)
-    arch, kwargs, cfg = _recipe(epochs)
+    arch, kwargs, cfg = _recipe(None)
+    cfg = replace(cfg, epochs=epochs) if epochs else cfg
     split = _split(dataset, "all")
     val = (to_float(dataset.train_images[split.validation]), dataset.train_labels[split.validation])
     seed_everything(seed)

@@ -69,6 +69,41 @@ def plot_accuracy_vs_labels(summary: list[dict], path, title: str = "") -> None:
     _save(fig, path)
 
 
+def plot_gains(panels: dict, path, title: str = "") -> None:
+    """Paired differences in test accuracy, one panel per kind of comparison: each seed's difference (dots),
+    their mean (diamond) and its 95% interval (bar), one colour per comparison, label budgets along x. panels maps
+    a panel title to stats.verdict_table rows (method, control, labels, differences, mean, ci_low, ci_high)."""
+    panels = {name: rows for name, rows in panels.items() if rows}
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.8 * len(panels), 4.2), squeeze=False)
+    for ax, (name, rows) in zip(axes[0], panels.items()):
+        budgets = list(dict.fromkeys(r["labels"] for r in rows))
+        pairs = list(dict.fromkeys((r["method"], r["control"]) for r in rows))
+        for i, pair in enumerate(pairs):
+            offset = (i - (len(pairs) - 1) / 2) * 0.8 / len(pairs)
+            _gain_series(ax, [r for r in rows if (r["method"], r["control"]) == pair], budgets, offset, f"C{i}",
+                         f"{pair[0]} − {pair[1]}")
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_xlim(-0.5, len(budgets) - 0.5)
+        ax.set_xticks(range(len(budgets)), [f"{b} labels" for b in budgets])
+        ax.set_ylabel("difference in test accuracy")
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)  # below: never on a point
+        ax.set_title(name)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def _gain_series(ax, rows: list[dict], budgets: list, offset: float, colour: str, label: str) -> None:
+    for r in rows:
+        x = budgets.index(r["labels"]) + offset
+        seeds = list(r["differences"].values())
+        ax.scatter([x] * len(seeds), seeds, s=14, color=colour, alpha=0.45, linewidths=0)
+        if r["ci_low"] is not None:
+            ax.errorbar(x, r["mean"], yerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]], color=colour,
+                        capsize=4, linewidth=1.2)
+        ax.plot(x, r["mean"], marker="D", color=colour, markersize=6, label=label if r is rows[0] else None)
+
+
 def save_grid(images, path, nrow: int = 10) -> None:
     """Images (N, C, H, W) in [-1, 1] tiled into one PNG (greyscale for one channel, else RGB), nrow a row."""
     images = (np.asarray(images).transpose(0, 2, 3, 1) + 1) / 2

@@ -1,30 +1,36 @@
 """The study's report.html: the verdict first (each GAN method against its control, paired over seeds), then the
-accuracies, the time, each cell's evidence and how to reproduce it."""
+accuracies and the gains seed by seed, the shared GANs' quality, the time, each cell's evidence and how to
+reproduce it."""
 from html import escape
 from pathlib import Path
 
+from .. import stats
 from ..files import write_atomic
 from ..provenance import provenance
+from ..runs import read_json
 from . import html
-from .figures import plot_accuracy_vs_labels
+from .figures import plot_accuracy_vs_labels, plot_gains
 
-# Images a cell may hold, shown for its first seed, in this order.
-CELL_IMAGES = (("samples.png", "samples"), ("curves.png", "loss and accuracy"),
-               ("confusion.png", "test confusion matrix"))
+# Images a cell's run directory may hold, shown for its first seed, in this order: its GAN's (the shared GAN's
+# folder), its own (ssl-gan trains a generator of its own), then those of the classifiers it trained in
+# sub-folders (augment: one per mix).
+GAN_IMAGES = (("samples.png", "samples of the GAN it used"), ("losses.png", "that GAN's losses"))
+CELL_IMAGES = (("samples.png", "samples of its generator"), ("losses.png", "losses"),
+               ("curves.png", "loss and accuracy"), ("confusion.png", "test confusion matrix"))
+CLASSIFIER_IMAGES = CELL_IMAGES[2:]
 VERDICT_CLASS = {"helps": "best", "hurts": "worse"}
+QUALITY = (("fid", "FID", 2), ("precision", "precision", 3), ("recall", "recall", 3),
+           ("label_accuracy", "label accuracy", 3), ("cas", "CAS", 4))
 
 
 def write_study_report(out: Path, config: dict, summary: list[dict], verdict: list[dict], rows: list[dict],
-                       command: str, demonstration: bool = False) -> Path:
+                       command: str, demonstration: bool = False, gans: list[dict] = ()) -> Path:
     groups = list(dict.fromkeys((s["dataset"], s["validation"]) for s in summary))
     sections = [html.section("Verdict", _verdict(verdict, demonstration))]
-    for dataset, validation in groups:
-        part = [s for s in summary if (s["dataset"], s["validation"]) == (dataset, validation)]
-        figure = out / f"accuracy_vs_labels-{len(sections)}.png"
-        plot_accuracy_vs_labels(part, figure, title=f"{dataset}, {_protocol(validation, part)}")
-        sections.append(html.section(f"Test accuracy: {dataset}, {_protocol(validation, part)}",
-                                     _comparison_table(part), html.figure(figure, "mean test accuracy (bars: 95% "
-                                                                          "interval over seeds) against labels")))
+    for i, (dataset, validation) in enumerate(groups):
+        sections.append(_accuracy_section(out, i, dataset, validation, summary, verdict, rows))
+    if gans:
+        sections.append(html.section("Shared GANs: quality", _quality_table(gans)))
     sections += [html.section("Wall time", _time_table(rows)),
                  html.section("Runs", *[_cell_images(rows, key) for key in dict.fromkeys(_cell_key(r) for r in rows)]),
                  html.section("Reproduce", html.code(command), _provenance(config))]
@@ -33,6 +39,38 @@ def write_study_report(out: Path, config: dict, summary: list[dict], verdict: li
     path = out / "report.html"
     write_atomic(path, html.page(title, _lead(verdict, demonstration), *sections).encode())
     return path
+
+
+def _accuracy_section(out: Path, i: int, dataset: str, validation, summary, verdict, rows) -> str:
+    """The accuracy table of one dataset and protocol, accuracy against labels, and the gains seed by seed."""
+    def mine(items):
+        return [x for x in items if (x["dataset"], x["validation"]) == (dataset, validation)]
+
+    part = mine(summary)
+    title = f"{dataset}, {_protocol(validation, part)}"
+    figure = out / f"accuracy_vs_labels-{i + 1}.png"
+    plot_accuracy_vs_labels(part, figure, title=title)
+    parts = [_comparison_table(part), html.figure(figure, "mean test accuracy (bars: 95% interval over seeds) "
+                                                  "against labels")]
+    gains = _gains(mine(rows), mine(verdict))
+    if any(gains.values()):
+        figure = out / f"gains-{i + 1}.png"
+        plot_gains(gains, figure, title=title)
+        parts.append(html.figure(figure, "each GAN method and its control against cnn, and each GAN method "
+                                 "against its control: the difference in test accuracy seed by seed (dots, same "
+                                 "labelled images on both sides), its mean (diamond) and 95% interval (bar); above "
+                                 "zero the first method scored higher"))
+    return html.section(f"Test accuracy: {title}", *parts)
+
+
+def _gains(rows: list[dict], verdict: list[dict]) -> dict:
+    """The paired differences the gain plot draws: each method of the verdict's comparisons against cnn (GAN
+    methods and their controls alike), and each GAN method against a control other than cnn."""
+    pairs = list(dict.fromkeys((v["method"], v["control"]) for v in verdict))
+    names = [m for m in dict.fromkeys(m for pair in pairs for m in pair) if m != "cnn"]
+    against_cnn = [(m, "cnn") for m in names] if any(r["method"] == "cnn" for r in rows) else []
+    return {"against cnn": stats.verdict_table(rows, against_cnn),
+            "against its control": stats.verdict_table(rows, [p for p in pairs if p[1] != "cnn"])}
 
 
 def _lead(verdict: list[dict], demonstration: bool) -> str:
@@ -124,12 +162,53 @@ def _cell_key(r: dict) -> tuple:
 def _cell_images(rows, key) -> str:
     row = next(r for r in rows if _cell_key(r) == key)
     run, gan = Path(row["run_dir"]), Path(row["gan_dir"]) if row.get("gan_dir") else None
-    places = [(gan, "samples.png", "GAN samples"), (gan, "losses.png", "GAN losses")] if gan else []
+    places = [(gan, name, caption) for name, caption in GAN_IMAGES] if gan else []
     places += [(run, name, caption) for name, caption in CELL_IMAGES]
-    figures = [html.figure(d / name, caption) for d, name, caption in places if (d / name).exists()]
+    for sub, mix in _sub_runs(run):
+        places += [(sub, name, f"{mix}: {caption}") for name, caption in CLASSIFIER_IMAGES]
+    shown = [(d, name, caption) for d, name, caption in places if (d / name).exists()]
+    figures = "".join(html.figure(d / name, caption) for d, name, caption in shown)
+    note = "" if any(name == "curves.png" for _, name, _ in shown) else \
+        "<p>No training curves: this method trains no epochs.</p>"
     title = f"{row['dataset']}: {row['method']} @ {row['labels']} labels (seed {row['seed']}): test " \
             f"{row['test_accuracy']:.4f}"
-    return html.section(title, f"<div class='grid'>{''.join(figures)}</div>", collapsed=True)
+    return html.section(title, f"<div class='grid'>{figures}</div>{note}", collapsed=True)
+
+
+def _sub_runs(run: Path) -> list[tuple[Path, str]]:
+    """The classifiers a cell trained in sub-folders of its run directory (augment: one per mix), each with its
+    name and test accuracy, in the order the cell's results list its mixes."""
+    order = list(read_json(run / "results.json").get("mixes", {}))
+    subs = []
+    for path in sorted(run.glob("*/results.json")):
+        results = read_json(path)
+        name = results.get("mix") or path.parent.name
+        subs.append((order.index(name) if name in order else len(order), path.parent,
+                     f"{name} (test {results['test_accuracy']:.4f})"))
+    return [(folder, name) for _, folder, name in sorted(subs)]
+
+
+def _quality_table(gans: list[dict]) -> str:
+    rows = []
+    for g in gans:
+        q = g["quality"] or {}
+        rows.append([g["gan"], ", ".join(g["used_by"]), f"{g['images']:,}" if g["images"] else "",
+                     *[f"{q[key]:.{digits}f}" if key in q else "" for key, _, digits in QUALITY],
+                     f"{q['n_samples']:,}" if q else "not scored"])
+    counts = sorted({g["quality"]["n_samples"] for g in gans if g["quality"]})
+    table = html.table(["GAN", "used by", "trained on (images)", *[name for _, name, _ in QUALITY], "samples"], rows)
+    if not counts:
+        return table + ("<p>Not scored: the study's quality_samples is 0 (<code>ganclf evaluate-gan --run "
+                        "OUT/gans/NAME</code> scores one).</p>")
+    return table + (
+        f"<p>Scored on {' / '.join(f'{n:,}' for n in counts)} generated images each, against as many real test "
+        "images, in the features of a CNN trained on the dataset (once, cached; what <code>ganclf evaluate-gan"
+        "</code> measures): FID (lower: closer to the real images), "
+        "precision (the share of generated images that look like some real one) and recall (the share of real "
+        "images the generated ones cover), and for conditional GANs label accuracy (how often that CNN gives a "
+        "generated image its intended class) and CAS (the study's cnn recipe trained on the generated images "
+        "alone, tested on the real test images). FID falls as the number of images grows: compare numbers of one "
+        "sample count only.</p>")
 
 
 def _provenance(config: dict) -> str:

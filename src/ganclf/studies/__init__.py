@@ -11,7 +11,7 @@ from ..files import write_json
 from ..provenance import provenance
 from ..runs import RunError, difference, read_json
 from .plan import DEMONSTRATIONS, PRESETS, Cell, GANJob, StudyConfig, plan
-from .run import run_cell, run_gan, run_sequential, write_results
+from .run import run_cell, run_gan, run_sequential, shared_gans, write_results
 
 # What the seed projects reported, shown beside our numbers: (dataset, method, labels) -> (accuracy, source).
 SEED_REPORTED = {
@@ -53,16 +53,16 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     start = time.time()
     rows, failed = run_plan(cfg, out, data_dir, quiet)
     elapsed = round(time.time() - start, 1)
-    summary, verdict = summarise(rows), verdicts(rows, cfg.pairs())
-    write_results(out, rows, summary, {"verdict": verdict, "elapsed_s": elapsed, "preset": preset,
+    summary, verdict, gans = summarise(rows), verdicts(rows, cfg.pairs()), shared_gans(rows)
+    write_results(out, rows, summary, {"verdict": verdict, "gans": gans, "elapsed_s": elapsed, "preset": preset,
                                        "executor": executor, "failed": failed, "config": cfg.to_dict(),
                                        "provenance": provenance()})
     report = None
     if rows:
         from ..report.study import write_study_report
         report = write_study_report(out, cfg.to_dict(), summary, verdict, rows, command(cfg, preset, out),
-                                    demonstration=preset in DEMONSTRATIONS).resolve()
-    return {"summary": summary, "verdict": verdict, "cells": rows, "failed": failed,
+                                    demonstration=preset in DEMONSTRATIONS, gans=gans).resolve()
+    return {"summary": summary, "verdict": verdict, "gans": gans, "cells": rows, "failed": failed,
             "report": str(report) if report else None, "out": str(out), "elapsed_s": elapsed}
 
 
@@ -115,7 +115,8 @@ def summarise(rows: list[dict]) -> list[dict]:
     for (dataset, validation, method, labels), cell in _groups(rows, GROUP + ("method", "labels")).items():
         s = stats.summary([r["test_accuracy"] for r in cell])
         summary.append({"dataset": dataset, "validation": validation, "method": method, "labels": labels,
-                        "n_labelled": cell[0]["n_labelled"], "labels_used": cell[0].get("labels_used"),
+                        "n_labelled": cell[0]["n_labelled"], "n_validation": cell[0].get("n_validation"),
+                        "labels_used": cell[0].get("labels_used"),
                         "mean": s["mean"], "std": s["std"], "ci_low": s["ci_low"], "ci_high": s["ci_high"],
                         "seeds": s["n"], "wall_time_s": sum(r["wall_time_s"] for r in cell),
                         "seed_reported": SEED_REPORTED.get((dataset, method, labels)) if validation is None else None})
@@ -143,4 +144,5 @@ GROUP = ("dataset", "validation")
 def command(cfg: StudyConfig, preset: str, out) -> str:
     validation = ",".join("default" if v is None else str(v) for v in cfg.validation)
     return (f"ganclf study --preset {preset} --dataset {','.join(cfg.datasets)} --labels {','.join(cfg.labels)} "
-            f"--seeds {cfg.seeds} --methods {','.join(cfg.methods)} --validation {validation} --out {out}")
+            f"--seeds {cfg.seeds} --methods {','.join(cfg.methods)} --validation {validation} "
+            f"--quality-samples {cfg.quality_samples} --out {out}")

@@ -25,12 +25,17 @@ class StudyConfig:
     # (method, control) pairs compared seed by seed; empty: each method with its registered control, and every
     # GAN method with cnn
     comparisons: tuple = ()
+    # generated images each shared GAN is scored on once it has trained (FID, precision/recall, label accuracy,
+    # CAS: what `ganclf evaluate-gan` measures, against as many real test images); 0: not measured
+    quality_samples: int = 10000
 
     def __post_init__(self):
         for name in self.methods:
             check_method_name(name)
         if self.seeds < 1 or not self.datasets or not self.labels or not self.validation:
             raise ConfigError("a study needs at least one dataset, label budget, validation size and seed")
+        if self.quality_samples != 0 and not 10 <= self.quality_samples <= 1_000_000:
+            raise ConfigError("quality_samples must be 0 (no GAN quality) or 10 to 1,000,000 generated images")
         for budget in (*self.labels, self.gan_images):
             parse_budget(budget)  # fail before any training, not at the first cell with a bad budget
         gan_presets = set(get_method("train-gan").presets)
@@ -58,13 +63,16 @@ class StudyConfig:
         return pairs
 
 
-# The quick preset: 8 methods and controls x 2 budgets in under 5 minutes on 2 CPU cores.
+# The quick preset: 8 methods and controls x 2 budgets in about 5 minutes on 2 CPU cores, each shared GAN scored
+# on 2,000 generated images (the feature network, trained once per dataset and cached, adds a minute the first time).
 SHORT_CLASSIFIER = {"epochs": 3}
+SHORT_QUALITY = 2000
 SHORT_GAN = {"epochs": 2, "min_steps_per_epoch": 75}
 VERDICT_METHODS = ("cnn", "pca-knn", "cnn-shift", "augment", "transfer", "transfer-scratch", "ssl-gan", "pi-model")
 PRESETS = {
     # Minutes on 2 CPU cores: short GANs and classifiers, so the numbers are a demonstration, not a verdict.
-    "quick": StudyConfig(labels=("100", "1000"), seeds=1, gan_images="5000", methods=VERDICT_METHODS, settings={
+    "quick": StudyConfig(labels=("100", "1000"), seeds=1, gan_images="5000", methods=VERDICT_METHODS,
+                         quality_samples=SHORT_QUALITY, settings={
         "cnn": SHORT_CLASSIFIER, "cnn-shift": SHORT_CLASSIFIER, "transfer": SHORT_CLASSIFIER,
         "transfer-scratch": SHORT_CLASSIFIER, "augment": {"epochs": 3, "synthetic": 2000, "shift": 2},
         "ssl-gan": {"epochs": 1}, "pi-model": {"epochs": 1}, "dcgan-cnn": SHORT_GAN, "cdcgan": SHORT_GAN},
@@ -72,7 +80,7 @@ PRESETS = {
                      ("ssl-gan", "cnn"), ("transfer", "cnn"), ("augment", "cnn"))),
     # The seed projects' budgets (10k images; seed 000's 1k), our methods beside their reported numbers.
     # As the seeds did, the GANs train on the 10k images; short GANs and 10-epoch classifiers fit in 10 minutes.
-    "seeds": StudyConfig(labels=("1000", "10000"), seeds=1,
+    "seeds": StudyConfig(labels=("1000", "10000"), seeds=1, quality_samples=SHORT_QUALITY,
                          methods=("cnn-seed", "cnn", "pca-knn", "transfer", "augment"), gan_images="10000", settings={
                              "cnn": {"epochs": 10}, "transfer": {"epochs": 10}, "augment": {"epochs": 10},
                              "dcgan-cnn": {"epochs": 1, "min_steps_per_epoch": 600},
@@ -93,7 +101,9 @@ DEMONSTRATIONS = {"quick", "seeds"}  # presets whose shortened recipes make thei
 
 @dataclass(frozen=True)
 class GANJob:
-    """A GAN trained once and used by several cells; `name` is its folder under OUT/gans/."""
+    """A GAN trained once and used by several cells; `name` is its folder under OUT/gans/. Once trained it is
+    scored on quality_samples generated images (0: not), its CAS classifier trained for cas_epochs (None: the
+    cnn recipe's)."""
     name: str
     preset: str
     dataset: str
@@ -101,6 +111,8 @@ class GANJob:
     seed: int
     settings: dict
     validation: int | None = None
+    quality_samples: int = 0
+    cas_epochs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,7 +157,9 @@ def _shared_gan(cfg: StudyConfig, method: str, dataset: str, validation, labels:
     images = cfg.gan_images if need.images == "pool" else labels
     name = f"{_dataset_tag(dataset)}/{need.preset}-seed{seed}" + \
         (f"@{_tag(labels)}" if need.images == "budget" else "") + _validation_tag(validation)
-    return GANJob(name, need.preset, dataset, images, seed, dict(cfg.settings.get(need.preset, {})), validation)
+    cas_epochs = cfg.settings.get("cnn", {}).get("epochs")  # CAS trains the study's cnn recipe
+    return GANJob(name, need.preset, dataset, images, seed, dict(cfg.settings.get(need.preset, {})), validation,
+                  cfg.quality_samples, cas_epochs)
 
 
 def _tag(labels: str) -> str:

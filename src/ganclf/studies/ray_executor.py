@@ -121,7 +121,7 @@ class _Study:
                 self.pending[ref] = ("cell", i)
 
     def _gans_to_train(self) -> list[str]:
-        return gans_to_train(self.progress.to_run, self.root)
+        return gans_to_train(self.progress.to_run, self.root, self.jobs)
 
     def _shipped(self, folder: str):
         """An interrupted unit's files, so it continues on its worker; None for a new one."""

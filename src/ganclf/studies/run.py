@@ -18,7 +18,7 @@ from .. import api
 from ..files import write_atomic, write_json
 from ..logs import show_by_default
 from ..methods import get_method
-from ..runs import METRICS_LOG
+from ..runs import METRICS_LOG, read_json
 from ..threads import use_cpus
 from .plan import Cell, GANJob, StudyConfig, plan
 
@@ -27,12 +27,18 @@ ROW_COLUMNS = ["dataset", "validation", "method", "labels", "seed", "n_labelled"
                "val_accuracy", "test_accuracy", "wall_time_s", "gan_wall_time_s", "run_dir"]
 
 
-def run_gan(job: GANJob, root, data_dir=None, download: bool = False) -> dict:
-    """Train (or read back, or resume) a shared GAN; returns its results."""
+def run_gan(job: GANJob, root, data_dir=None, download: bool = False, working_on=lambda text: None) -> dict:
+    """Train (or read back, or resume) a shared GAN, then score its quality once (stored in its results.json);
+    returns its results. working_on(text) hears when the scoring starts."""
     out = Path(root) / gan_folder(job.name)
-    return api.run("train-gan", dataset=job.dataset, labels=job.labels, seed=job.seed, out=out, preset=job.preset,
-                   resume=True, reuse=True, data_dir=data_dir, download=download, quiet=True, validation=job.validation,
-                   **job.settings)
+    results = api.run("train-gan", dataset=job.dataset, labels=job.labels, seed=job.seed, out=out,
+                      preset=job.preset, resume=True, reuse=True, data_dir=data_dir, download=download, quiet=True,
+                      validation=job.validation, **job.settings)
+    if not scored(results, job):
+        working_on(f"scoring {gan_folder(job.name)} on {job.quality_samples:,} generated images")
+        results["quality"] = api.evaluate_gan(out, job.quality_samples, data_dir=data_dir, quiet=True,
+                                              download=download, cas_epochs=job.cas_epochs)
+    return results
 
 
 def run_cell(cell: Cell, root, data_dir=None, download: bool = False) -> dict:
@@ -45,6 +51,11 @@ def run_cell(cell: Cell, root, data_dir=None, download: bool = False) -> dict:
                       **cell.settings,
                       **({"gan": str(gan)} if gan else {}))
     return row(cell, results, out, cached, gan)
+
+
+def scored(results: dict, job: GANJob) -> bool:
+    """Whether a shared GAN's results hold the quality its study asks for (or it asks for none)."""
+    return not job.quality_samples or (results.get("quality") or {}).get("n_samples") == job.quality_samples
 
 
 def gan_folder(name: str) -> str:
@@ -63,7 +74,23 @@ def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) ->
             "n_validation": results.get("n_validation"), "labels_used": results.get("labels_used"),
             "val_accuracy": results.get("val_accuracy"),
             "test_accuracy": results["test_accuracy"], "wall_time_s": results["wall_time_s"],
-            "gan_wall_time_s": gan_time, "gan_dir": str(gan) if gan else None, "run_dir": str(out), "cached": cached}
+            "gan_wall_time_s": gan_time, "gan": cell.gan, "gan_dir": str(gan) if gan else None, "run_dir": str(out),
+            "cached": cached}
+
+
+def shared_gans(rows: list[dict]) -> list[dict]:
+    """Each shared GAN the cells used, in plan order: what it trained on, which methods used it, its training
+    time and its quality (None where not scored)."""
+    gans = {}
+    for r in rows:
+        if r.get("gan") and r["gan"] not in gans:
+            g = read_json(Path(r["gan_dir"]) / "results.json")
+            gans[r["gan"]] = {"gan": r["gan"], "dataset": r["dataset"], "validation": r["validation"],
+                              "preset": g.get("preset"), "images": g.get("n_labelled"), "seed": g.get("seed"),
+                              "used_by": [], "wall_time_s": g.get("wall_time_s"), "quality": g.get("quality")}
+        if r.get("gan") and r["method"] not in gans[r["gan"]]["used_by"]:
+            gans[r["gan"]]["used_by"].append(r["method"])
+    return list(gans.values())
 
 
 def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
@@ -74,14 +101,14 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
     jobs, cells = plan(cfg)
     jobs = {job.name: job for job in jobs}
     progress = Progress(cells, root, quiet)
-    progress.announce([jobs[name] for name in gans_to_train(progress.to_run, root)], at_once=1)
+    progress.announce([jobs[name] for name in gans_to_train(progress.to_run, root, jobs)], at_once=1)
     done, rows = set(), []
     try:
         for cell in cells:
             cell_start = time.time()
             if cell.gan and cell.gan not in done:
                 progress.working_on(f"training the shared GAN {gan_folder(cell.gan)}")
-                run_gan(jobs[cell.gan], root, data_dir)
+                run_gan(jobs[cell.gan], root, data_dir, working_on=progress.working_on)
                 done.add(cell.gan)
             progress.working_on(f"{cell.folder}")
             rows.append(run_cell(cell, root, data_dir))
@@ -97,6 +124,7 @@ TYPICAL_EPOCH_S = {"cnn": 2.1, "cnn-shift": 2.2, "cnn-seed": 1.5, "pca-knn": 0.6
                    "transfer-scratch": 4.1, "augment": 2.2, "ssl-gan": 31.0, "pi-model": 20.0, "dcgan-cnn": 14.0,
                    "cdcgan": 14.0}
 UNKNOWN_EPOCH_S = 10.0
+QUALITY_S_PER_1000 = 3.0  # scoring a shared GAN (sampling, features, precision/recall, a short CAS)
 
 
 def typical_seconds(unit: Cell | GANJob) -> float:
@@ -106,13 +134,19 @@ def typical_seconds(unit: Cell | GANJob) -> float:
     epochs = unit.settings.get("epochs") or getattr(cfg, "epochs", None) or getattr(getattr(cfg, "train", None),
                                                                                      "epochs", 1)
     name = preset or method
-    return TYPICAL_EPOCH_S.get(name, UNKNOWN_EPOCH_S) * (epochs if name != "pca-knn" else 1)
+    quality = QUALITY_S_PER_1000 * unit.quality_samples / 1000 if isinstance(unit, GANJob) else 0.0
+    return TYPICAL_EPOCH_S.get(name, UNKNOWN_EPOCH_S) * (epochs if name != "pca-knn" else 1) + quality
 
 
-def gans_to_train(cells: list[Cell], root) -> list[str]:
-    """The unfinished shared GANs that these cells need, in plan order."""
+def gans_to_train(cells: list[Cell], root, jobs: dict) -> list[str]:
+    """The shared GANs that these cells need and that are not finished and scored yet, in plan order."""
     names = dict.fromkeys(c.gan for c in cells if c.gan)
-    return [name for name in names if not finished(root, gan_folder(name))]
+    return [name for name in names if not _gan_done(root, jobs[name])]
+
+
+def _gan_done(root, job: GANJob) -> bool:
+    results = Path(root) / gan_folder(job.name) / "results.json"
+    return results.is_file() and scored(read_json(results), job)
 
 
 class Progress(logging.Handler):
