@@ -8,8 +8,6 @@ exponential moving average of D's weights (noise off), picked at its best valida
 """
 import copy
 import math
-from contextlib import contextmanager
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import torch
@@ -139,45 +137,11 @@ class _State(GANState):
         self.ema = copy.deepcopy(self.D).requires_grad_(False)
         self.opt_d = adam(self.D.parameters(), cfg.lr, cfg.beta1, cfg.adam_eps)
         self.opt_g = adam(self.G.parameters(), cfg.lr, cfg.beta1, cfg.adam_eps)
-        self.order = torch.Generator().manual_seed(seed)  # data order; G's noise uses torch's global stream
-        self.noise = ParallelNoise(seed, device)
+        self.order = torch.Generator().manual_seed(seed)  # data order; model noise uses torch's global stream
         super().__init__({"D": self.D, "G": self.G, "D_ema": self.ema}, {"D": self.opt_d, "G": self.opt_g},
-                         {"order": self.order, **self.noise.streams}, device)
+                         {"order": self.order}, device)
         self.values["best_val"] = -1.0
         self.tensors["best"] = copy.deepcopy(self.ema.state_dict())
-
-
-class ParallelNoise:
-    """The Gaussian noise D adds in training, drawn by STREAMS generators in as many threads: torch's CPU
-    normal_ runs on one core, and the MLP D draws ~1.8M numbers a step (7.8 ms on one core, 3.8 ms on two).
-    The number of streams is fixed, so a seed gives the same noise whatever the thread count."""
-
-    STREAMS = 2
-
-    def __init__(self, seed: int, device: torch.device):
-        self.device = device
-        self.streams = {f"noise{i}": torch.Generator(device).manual_seed(seed + (i + 1) * 2 ** 32)
-                        for i in range(self.STREAMS)}
-        self.pool = ThreadPoolExecutor(self.STREAMS, thread_name_prefix="ganclf-noise")
-
-    def draw(self, model, rows: int) -> list | None:
-        """One tensor per entry of model.noise_layout(), `rows` rows each; None for a model without one."""
-        if not hasattr(model, "noise_layout"):
-            return None
-        layout = model.noise_layout()
-        noise = [torch.empty(rows, width, device=self.device) for width, _ in layout]
-        share = math.ceil(rows / self.STREAMS)
-
-        def fill(index: int, generator: torch.Generator) -> None:  # each stream fills its own rows, in order
-            for tensor, (_, std) in zip(noise, layout):
-                tensor[index * share:(index + 1) * share].normal_(0, std, generator=generator)
-
-        list(self.pool.map(fill, range(self.STREAMS), self.streams.values()))
-        return noise
-
-
-def _rows(noise: list | None, start: int, stop: int) -> list | None:
-    return None if noise is None else [t[start:stop] for t in noise]
 
 
 def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed: int = 0,
@@ -282,10 +246,7 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
             # with consistency, the unlabelled images twice (each pass draws its own noise).
             twice = [random_shift(x_unl, cfg.shift)] if cfg.consistency_weight else []
             x_unl = random_shift(x_unl, cfg.shift)
-            batch = torch.cat([x_lab, x_unl, *twice, *fake])
-            n_gen = 2 * cfg.batch_size if cfg.generator else 0  # the G step's real and generated images
-            noise = st.noise.draw(st.D, len(batch) + n_gen)
-            logits = st.D(batch, noise=_rows(noise, 0, len(batch))).float()
+            logits = st.D(torch.cat([x_lab, x_unl, *twice, *fake])).float()
         l_lab, l_unl, *rest = logits.split([len(x_lab), len(x_unl), *map(len, twice), *map(len, fake)])
         l_unl2, l_fake = rest[:len(twice)], rest[len(twice):]
         loss_lab = supervised_loss(l_lab, y_lab)
@@ -300,8 +261,7 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         st.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         st.opt_d.step()
-        loss_gen = _generator_step(st, cfg, x_real, _rows(noise, len(batch), len(batch) + n_gen)) \
-            if cfg.generator else torch.zeros((), device=device)
+        loss_gen = _generator_step(st, cfg, x_real) if cfg.generator else torch.zeros((), device=device)
         with torch.no_grad():
             torch._foreach_lerp_(ema_params, params, 1 - cfg.ema)
         st.step += 1
@@ -312,34 +272,20 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
     return out
 
 
-def _generator_step(st: _State, cfg: SSLConfig, x_real, noise: list | None) -> torch.Tensor:
+def _generator_step(st: _State, cfg: SSLConfig, x_real) -> torch.Tensor:
     """G step against the updated D on freshly generated images (not the ones D just learned to reject), noise
     on as in the reference; the real features are a target and need no gradient."""
-    n = len(x_real)
-    with autocast(cfg.bf16, st.device), _frozen(st.D):
+    with autocast(cfg.bf16, st.device):
         with torch.no_grad():
-            _, f_real = st.D(x_real, with_features=True, noise=_rows(noise, 0, n))
-        l_gen, f_fake = st.D(st.G(st.G.sample_z(cfg.batch_size)), with_features=True, noise=_rows(noise, n, None))
+            _, f_real = st.D(x_real, with_features=True)
+        l_gen, f_fake = st.D(st.G(st.G.sample_z(cfg.batch_size)), with_features=True)
     loss_gen = feature_matching_loss(f_fake.float(), f_real.float())
     if cfg.gen_loss == "combined":
         loss_gen = loss_gen + minimax_generator_loss(l_gen.float())
     st.opt_g.zero_grad(set_to_none=True)
-    loss_gen.backward(inputs=list(st.G.parameters()))
+    loss_gen.backward(inputs=list(st.G.parameters()))  # D's weight gradients are not needed here
     st.opt_g.step()
     return loss_gen
-
-
-@contextmanager
-def _frozen(model: torch.nn.Module):
-    """D's trainable weights marked as needing no gradient, so its backward passes compute only what G needs."""
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    for p in trainable:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in trainable:
-            p.requires_grad_(True)
 
 
 def _evaluate(model, data, bf16: bool) -> tuple[float, float]:

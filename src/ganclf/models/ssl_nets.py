@@ -32,53 +32,15 @@ class WNLinear(nn.Module):
         self.init_scale = init_scale
         self.initialising = False
 
-    def forward(self, x, relu: bool = False):
+    def forward(self, x):
+        t = F.linear(x, self.v).float() / self.v.norm(dim=1)
         if self.initialising:  # reference init: zero mean, init_scale std pre-activations on a data batch
-            t = F.linear(x, self.v).float() / self.v.norm(dim=1)
             mean, var = t.mean(0), t.var(0, unbiased=False)
             inv_std = self.init_scale / torch.sqrt(var + 1e-8)
             with torch.no_grad():
                 self.g.copy_(inv_std)
                 self.b.copy_(-mean * inv_std)
-        device = x.device.type
-        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else torch.float32
-        with torch.autocast(device, enabled=False):
-            return _WeightNormLinear.apply(x, self.v, self.g, self.b, dtype, relu)
-
-
-class _WeightNormLinear(torch.autograd.Function):
-    """act(g * (x v^T) / |v| + b), the matmuls in `dtype`, the rest in float32, with fewer passes over the
-    (batch, out) result than autograd makes of the same formula: the 784x1000 layer's step took 4.7 ms instead
-    of 6.4 on 2 CPU cores (benchmarks/ssl_speed.py measures the whole step)."""
-
-    @staticmethod
-    def forward(ctx, x, v, g, b, dtype, relu):
-        x_c, v_c = x.to(dtype), v.to(dtype)
-        norm = v.norm(dim=1)
-        scale = g / norm
-        y = x_c @ v_c.T
-        out = torch.addcmul(b, y, scale)
-        if relu:
-            out.relu_()
-        ctx.save_for_backward(x_c, v_c, v, scale, norm, y, out if relu else None)
-        ctx.relu, ctx.x_dtype = relu, x.dtype
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x_c, v_c, v, scale, norm, y, out = ctx.saved_tensors
-        need_x, need_v, need_g, need_b = ctx.needs_input_grad[:4]
-        if ctx.relu:
-            grad = torch.ops.aten.threshold_backward(grad, out, 0)
-        grad_scale = (grad * y).sum(0) if need_v or need_g else None
-        grad_y = (grad * scale).to(x_c.dtype)
-        grad_x = (grad_y @ v_c).to(ctx.x_dtype) if need_x else None
-        # d scale / d v = -scale * v / |v|^2 (row-wise): one fused pass over the weight
-        grad_v = torch.addcmul((grad_y.T @ x_c).float(), v, (-grad_scale * scale / norm.square())[:, None]) \
-            if need_v else None
-        grad_g = grad_scale / norm if need_g else None
-        grad_b = grad.sum(0) if need_b else None
-        return grad_x, grad_v, grad_g, grad_b, None, None
+        return t * self.g + self.b
 
 
 class WNConv2d(nn.Module):
@@ -123,26 +85,14 @@ class MLPDiscriminator(nn.Module):
         self.out = WNLinear(sizes[-1], num_classes, train_scale=True)
         self.input_noise, self.hidden_noise = input_noise, hidden_noise
 
-    def noise_layout(self) -> list[tuple[int, float]]:
-        """(width, std) of each noise the network adds in training: the input's, then each hidden layer's."""
-        return [(self.hidden[0].v.shape[1], self.input_noise),
-                *((layer.v.shape[0], self.hidden_noise) for layer in self.hidden)]
-
-    def forward(self, x, with_features: bool = False, noise: list | None = None):
-        """noise: one tensor per entry of noise_layout (scaled, a row per image), drawn by the caller; without it,
-        training draws from torch's global stream."""
-        h = self._noisy((x.flatten(1) + 1) / 2, 0, noise, self.input_noise)
-        for i, layer in enumerate(self.hidden):
-            h = layer(h, relu=True)
+    def forward(self, x, with_features: bool = False):
+        h = gaussian_noise((x.flatten(1) + 1) / 2, self.input_noise, self.training)
+        for layer in self.hidden:
+            h = F.relu(layer(h))
             features = h
-            h = self._noisy(h, i + 1, noise, self.hidden_noise)
+            h = gaussian_noise(h, self.hidden_noise, self.training)
         logits = self.out(h)
         return (logits, features) if with_features else logits
-
-    def _noisy(self, h, index: int, noise, std: float):
-        if noise is not None and self.training:
-            return h + noise[index]
-        return gaussian_noise(h, std, self.training)
 
 
 class ConvDiscriminator(nn.Module):
@@ -160,8 +110,7 @@ class ConvDiscriminator(nn.Module):
         self.out = WNLinear(chans[-1], num_classes, train_scale=True, init_scale=0.1)
         self.input_noise, self.hidden_noise = input_noise, hidden_noise
 
-    def forward(self, x, with_features: bool = False, noise: None = None):
-        """Draws its own noise (from torch's global stream): it has no noise_layout."""
+    def forward(self, x, with_features: bool = False):
         h = gaussian_noise((x + 1) / 2, self.input_noise, self.training)
         for i, layer in enumerate(self.hidden):
             h = F.leaky_relu(layer(h), 0.2)
