@@ -7,7 +7,7 @@ benchmarks/results/study_executors.json: both wall times, their ratio, and wheth
 torch's results can depend on its thread count: --sequential-cpus 1 makes both sides train with one thread.
 Run it on a quiet machine.
 
-Usage: python benchmarks/study_executors.py [--preset quick] [--sequential-cpus N]
+Usage: python benchmarks/study_executors.py [--preset quick] [--sequential-cpus N] [--name NAME]
 """
 import argparse
 import json
@@ -34,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", default="quick")
     parser.add_argument("--sequential-cpus", type=float, help="torch threads of the sequential study (default: all)")
+    parser.add_argument("--name", default="study_executors", help="results file name (benchmarks/results/NAME.json)")
     args = parser.parse_args()
     sequential = ["--cpus-per-cell", str(args.sequential_cpus)] if args.sequential_cpus else []
     ray = ["--executor", "ray", "--cpus-per-cell", "1"]
@@ -56,9 +57,9 @@ def main() -> None:
     summary = {"commands": {"sequential": f"ganclf study --preset {args.preset} {' '.join(sequential)}".strip(),
                             "ray": f"ganclf study --preset {args.preset} {' '.join(ray)}"},
                "sequential_s": seq_s, "ray_s": ray_s, "ratio_ray_over_sequential": round(ray_s / seq_s, 3),
-               "same_numbers": same, "ray_failed": on_ray.get("failed", []),
+               "same_numbers": same, "ray_failed": on_ray.get("failed", []), "load_average_after": os.getloadavg(),
                "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()}
-    print("written to", write_results("study_executors", rows, summary))
+    print("written to", write_results(args.name, rows, summary))
 
 
 if __name__ == "__main__":

@@ -82,3 +82,12 @@ def test_impossible_validation_sizes_are_refused(tmp_path, bad):
     with pytest.raises(ValueError, match="validation size"):
         api.run("cnn", labels="100", validation=bad, out=tmp_path / "c", data_dir=MNIST_DIR, quiet=True)
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_study_preset_trains_a_control_as_its_gan_method(name):
+    """A preset that shortens a GAN method shortens its control alike, or the pair differs by more than the GAN."""
+    cfg = PRESETS[name]
+    for method, control in (("ssl-gan", "pi-model"), ("transfer", "transfer-scratch")):
+        if method in cfg.methods and control in cfg.methods:
+            assert cfg.settings.get(method) == cfg.settings.get(control), (name, method)
