@@ -113,6 +113,17 @@ def test_study_resumes_its_own_study_and_writes_ordinary_files(tmp_path):
     assert all(p.stat().st_mode & 0o777 == 0o666 & ~UMASK for p in files), files
 
 
+def test_a_study_from_before_a_new_setting_still_resumes(tmp_path):
+    args = dict(labels="100", seeds=1, methods="pca-knn", quiet=True)
+    study("quick", tmp_path / "s", **args)
+    stored = json.loads((tmp_path / "s" / "study.json").read_text())
+    del stored["quality_samples"]  # as ganclf 0.2.0 wrote it
+    (tmp_path / "s" / "study.json").write_text(json.dumps(stored))
+    assert [c["cached"] for c in study("quick", tmp_path / "s", **args)["cells"]] == [True]
+    with pytest.raises(RunError, match="holds another study"):
+        study("quick", tmp_path / "s", **{**args, "seeds": 2})
+
+
 def test_interrupted_gan_is_not_restarted_unasked(gan_run, tmp_path):
     run = interrupted(gan_run, tmp_path / "g")
     before = snapshot(run)

@@ -89,7 +89,9 @@ def _open_study(out: Path, config: dict) -> None:
         if not (out / "study.json").is_file():
             held = "a single ganclf run" if (out / "config.json").exists() else "no ganclf study"
             raise RunError(f"{out} is not empty and holds {held}; choose another output directory")
-        stored, asked = read_json(out / "study.json"), json.loads(json.dumps(config))
+        asked, stored = json.loads(json.dumps(config)), read_json(out / "study.json")
+        # a setting that a later ganclf added to StudyConfig is taken as asked, so an older study resumes
+        stored = {**{k: asked[k] for k in ADDED_SETTINGS if k in asked and k not in stored}, **stored}
         if stored != asked:
             raise RunError(f"{out} holds another study ({difference(stored, asked)}); choose another output directory")
         return
@@ -139,6 +141,7 @@ def verdicts(rows: list[dict], pairs: list[tuple[str, str]]) -> list[dict]:
 
 
 GROUP = ("dataset", "validation")
+ADDED_SETTINGS = ("quality_samples",)  # StudyConfig fields newer than the first studies (0.2.0)
 
 
 def command(cfg: StudyConfig, preset: str, out) -> str:
