@@ -2,7 +2,7 @@
 cores, every seed number beaten. Runs a preset from scratch in a fresh temporary directory (a finished study
 would only be read back) and writes benchmarks/results/study_<preset>.json. Run it on a quiet machine.
 
-Usage: python benchmarks/study.py [--preset quick|seeds]
+Usage: python benchmarks/study.py [--preset quick|seeds] [--out DIR]   (--out keeps the study, e.g. for screenshots)
 """
 import argparse
 import tempfile
@@ -15,9 +15,10 @@ from ganclf import study
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", default="quick")
+    parser.add_argument("--out", help="a new directory to keep the study in (default: a temporary one)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as out:
-        result = study(args.preset, out, data_dir=DATA_ROOT, quiet=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        result = study(args.preset, args.out or tmp, data_dir=DATA_ROOT, quiet=True)
     rows = [{k: r[k] for k in ("method", "labels", "seeds")} | {"mean": round(r["mean"], 4),
             "seed_reported": r["seed_reported"], "wall_time_s": round(r["wall_time_s"], 1)}
             for r in result["summary"]]

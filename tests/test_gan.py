@@ -213,7 +213,7 @@ def test_evaluate_gan_stores_quality_in_results(cdcgan_run, monkeypatch):
     feature_network, cas = q.feature_network, q.classification_accuracy_score
     # quicker, weaker networks than the real ones: this checks the plumbing, not the numbers
     monkeypatch.setattr(q, "feature_network", lambda data, quiet: feature_network(data, epochs=1, max_images=1000))
-    monkeypatch.setattr(q, "classification_accuracy_score", lambda *args: cas(*args, epochs=1))
+    monkeypatch.setattr(q, "classification_accuracy_score", lambda *args, epochs=None: cas(*args, epochs=1))
     out, _ = cdcgan_run
     quality = api.evaluate_gan(out, n=500, quiet=True)
     assert quality["fid"] > 0 and 0 <= quality["precision"] <= 1 and 0 <= quality["recall"] <= 1

@@ -262,6 +262,6 @@ def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_
     real = reference_features(data, net, n)
     quality = {**gan_quality(images, labels, data, net, real), "n_samples": n, "n_real": len(real), "seed": seed}
     if labels is not None and cas:
-        quality.update(classification_accuracy_score(images, labels, data, seed, quiet, cas_epochs))
+        quality.update(classification_accuracy_score(images, labels, data, seed, quiet, epochs=cas_epochs))
     write_json(results_file, {**read_json(results_file), "quality": quality})
     return quality
