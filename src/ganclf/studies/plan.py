@@ -63,8 +63,8 @@ class StudyConfig:
         return pairs
 
 
-# The quick preset: 8 methods and controls x 2 budgets in about 5 minutes on 2 CPU cores, each shared GAN scored
-# on 2,000 generated images (the feature network, trained once per dataset and cached, adds a minute the first time).
+# The quick preset: 8 methods and controls x 2 budgets, each shared GAN scored on 2,000 generated images, in 5.1
+# minutes on 2 CPU cores the first time (training the cached feature network included; benchmarks/study.py).
 SHORT_CLASSIFIER = {"epochs": 3}
 SHORT_QUALITY = 2000
 SHORT_GAN = {"epochs": 2, "min_steps_per_epoch": 75}
