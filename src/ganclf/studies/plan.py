@@ -95,7 +95,7 @@ PRESETS = {
                            comparisons=(("ssl-gan", "pi-model"), ("transfer", "transfer-scratch"),
                                         ("augment", "cnn-shift"), ("ssl-gan", "cnn"), ("transfer", "cnn"),
                                         ("augment", "cnn"))),
-    # The part of the verdict that fits 2 CPU cores in about 45 minutes (two one-CPU cells at a time on Ray),
+    # The part of the verdict that fits 2 CPU cores in about an hour (two one-CPU cells at a time on Ray),
     # declared before it ran: does ssl-gan's generator help its D at 100 MNIST labels? ssl-gan and its control
     # both train 30 epochs instead of 70, for time alone; the literature's 5,000 validation labels.
     "verdict-cpu": StudyConfig(labels=("100",), seeds=3, methods=("cnn", "pi-model", "ssl-gan"),
