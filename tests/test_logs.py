@@ -46,7 +46,7 @@ def test_study_progress_is_logged_to_ganclf_study(fresh, tmp_path, capsys):
     fresh.addHandler(listener)  # the application's own handler and level: ganclf adds no console beside it
     fresh.setLevel(logging.INFO)
     progress = Progress([Cell("cnn", "mnist", "100", 0, {})], tmp_path, quiet=False)
-    progress.announce([], at_once=1)
+    progress.announce([], 1, 2)
     progress.close()
     assert [r.name for r in listener.records] == ["ganclf.study"]
     assert listener.records[0].getMessage().startswith("study: 1 of 1 cells to run")
@@ -54,9 +54,9 @@ def test_study_progress_is_logged_to_ganclf_study(fresh, tmp_path, capsys):
 
 
 def test_a_quiet_study_says_nothing_and_a_loud_one_shows_itself_by_default(fresh, tmp_path, capsys):
-    Progress([Cell("cnn", "mnist", "100", 0, {})], tmp_path, quiet=True).announce([], at_once=1)
+    Progress([Cell("cnn", "mnist", "100", 0, {})], tmp_path, quiet=True).announce([], 1, 2)
     assert capsys.readouterr().out == "" and fresh.handlers == []
     progress = Progress([Cell("cnn", "mnist", "100", 0, {})], tmp_path, quiet=False)
-    progress.announce([], at_once=1)
+    progress.announce([], 1, 2)
     progress.close()
     assert capsys.readouterr().out.startswith("study: 1 of 1 cells to run")

@@ -90,7 +90,7 @@ class _Study:
         self.failed: list[dict] = []
 
     def run(self) -> tuple[list[dict], list[dict]]:
-        self.progress.announce([self.jobs[name] for name in self._gans_to_train()], self.at_once)
+        self.progress.announce([self.jobs[name] for name in self._gans_to_train()], self.at_once, self.cpus)
         for i, cell in enumerate(self.cells):
             if finished(self.root, cell.folder):
                 self.rows[i] = run_cell(cell, self.root, self.data_dir)
@@ -98,7 +98,7 @@ class _Study:
         try:
             self._submit()
             while self.pending:
-                self.progress.working_on(f"{len(self.pending)} Ray tasks outstanding")
+                self.progress.working_on(self._outstanding())
                 ready, _ = self.ray.wait(list(self.pending), num_returns=1)
                 self._collect(ready[0])
         except BaseException:  # Ctrl-C, or a bug here: stop the workers; what finished is unpacked already
@@ -120,6 +120,12 @@ class _Study:
                                        self.data_dir, self.cpus)
                 self.pending[ref] = ("cell", i)
 
+    def _outstanding(self) -> str:
+        gans = sum(kind == "gan" for kind, _ in self.pending.values())
+        cells = len(self.pending) - gans
+        return f"{gans} shared GAN{'' if gans == 1 else 's'} and {cells} cell{'' if cells == 1 else 's'} " \
+               f"outstanding, up to {self.at_once} at once"
+
     def _gans_to_train(self) -> list[str]:
         return gans_to_train(self.progress.to_run, self.root, self.jobs)
 
@@ -138,6 +144,7 @@ class _Study:
         if kind == "gan":
             if "error" not in result:
                 unpack(result, self.root)
+                self.progress.gan_done(key)
             return
         cell = self.cells[key]
         gan_task = self.gan_inputs.get(cell.gan)

@@ -17,9 +17,9 @@ from pathlib import Path
 from .. import api
 from ..files import write_atomic, write_json
 from ..logs import show_by_default
-from ..methods import get_method
 from ..runs import METRICS_LOG, read_json
 from ..threads import use_cpus
+from .estimate import study_seconds
 from .plan import Cell, GANJob, StudyConfig, plan
 
 LOG = logging.getLogger("ganclf.study")
@@ -97,11 +97,11 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
                    cpus_per_cell: float | None = None) -> tuple[list[dict], list[dict]]:
     """Every cell in turn in this process, each shared GAN trained when its first cell needs it. A failing cell
     stops the study (rerunning it resumes); with no cpus_per_cell torch uses every CPU this process was given."""
-    use_cpus(cpus_per_cell)
+    threads = use_cpus(cpus_per_cell)
     jobs, cells = plan(cfg)
     jobs = {job.name: job for job in jobs}
     progress = Progress(cells, root, quiet)
-    progress.announce([jobs[name] for name in gans_to_train(progress.to_run, root, jobs)], at_once=1)
+    progress.announce([jobs[name] for name in gans_to_train(progress.to_run, root, jobs)], 1, threads)
     done, rows = set(), []
     try:
         for cell in cells:
@@ -116,26 +116,6 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
     finally:
         progress.close()
     return rows, []
-
-
-# Rough seconds per epoch of each method and shared-GAN preset on 2 CPU cores, measured with the quick preset
-# (benchmarks/results/study_quick.json); only for the estimate printed before a study starts.
-TYPICAL_EPOCH_S = {"cnn": 2.1, "cnn-shift": 2.2, "cnn-seed": 1.5, "pca-knn": 0.6, "transfer": 4.1,
-                   "transfer-scratch": 4.1, "augment": 2.2, "ssl-gan": 31.0, "pi-model": 20.0, "dcgan-cnn": 14.0,
-                   "cdcgan": 14.0}
-UNKNOWN_EPOCH_S = 10.0
-QUALITY_S_PER_1000 = 3.0  # scoring a shared GAN (sampling, features, precision/recall, a short CAS)
-
-
-def typical_seconds(unit: Cell | GANJob) -> float:
-    method, preset = ("train-gan", unit.preset) if isinstance(unit, GANJob) else (unit.method, None)
-    entry = get_method(method)
-    cfg = entry.presets[preset or entry.default_preset]
-    epochs = unit.settings.get("epochs") or getattr(cfg, "epochs", None) or getattr(getattr(cfg, "train", None),
-                                                                                     "epochs", 1)
-    name = preset or method
-    quality = QUALITY_S_PER_1000 * unit.quality_samples / 1000 if isinstance(unit, GANJob) else 0.0
-    return TYPICAL_EPOCH_S.get(name, UNKNOWN_EPOCH_S) * (epochs if name != "pca-knn" else 1) + quality
 
 
 def gans_to_train(cells: list[Cell], root, jobs: dict) -> list[str]:
@@ -191,20 +171,24 @@ class Progress(logging.Handler):
         self.printed = time.time()
         LOG.info(text)
 
-    def announce(self, gans: list[GANJob], at_once: int) -> None:
+    def announce(self, gans: list[GANJob], at_once: int, cpus: float) -> None:
         if self.quiet:
             return
-        work = sum(map(typical_seconds, [*gans, *self.to_run]))
+        wall = study_seconds([*gans, *self.to_run], at_once, cpus)
         parallel = f", {at_once} at once" if at_once > 1 else ""
         self._say(f"study: {len(self.to_run)} of {self.total} cells to run ({self.total - len(self.to_run)} finished "
                   f"already), {len(gans)} shared GAN{'' if len(gans) == 1 else 's'} to train{parallel}; "
-                  f"roughly {work / at_once / 60:.1f} min (typical times on 2 CPU cores)")
+                  f"roughly {_duration(wall)} (typical times on 2 CPU cores)")
 
     def done(self, cell: Cell, r: dict, seconds: float) -> None:
         self.count += 1
         self.ran += not r["cached"]
         self._print(cell, f"test {r['test_accuracy']:.4f} ({seconds:.0f}s{', cached' if r['cached'] else ''}; "
                           f"~{self._left() / 60:.1f} min left)")
+
+    def gan_done(self, name: str) -> None:
+        if not self.quiet:
+            self._say(f"shared GAN {name} trained")
 
     def failed(self, cell: Cell, error: str) -> None:
         self.count += 1
@@ -218,6 +202,10 @@ class Progress(logging.Handler):
     def _print(self, cell: Cell, text: str) -> None:
         if not self.quiet:
             self._say(f"[{self.count}/{self.total}] {cell.folder.removeprefix('cells/')}: {text}")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} hours"
 
 
 def write_results(out: Path, rows: list[dict], summary: list[dict], extra: dict) -> None:

@@ -1,0 +1,82 @@
+"""How long a study's cells and shared GANs typically take, for the estimate printed before a study starts: the
+steps each one's recipe takes on its images, times the seconds a step typically takes on 2 CPU cores."""
+import math
+
+from ..config import make_config
+from ..data import parse_budget
+from ..methods import get_method
+from .plan import Cell, GANJob
+
+# Seconds a training step typically takes on 2 CPU cores, from the cells of benchmarks/results/study_quick.json
+# and verdict_cpu.json (their evaluation included).
+STEP_S = {"cnn": 0.035, "cnn-shift": 0.035, "cnn-seed": 0.03, "augment": 0.035, "transfer": 0.06,
+          "transfer-scratch": 0.06, "ssl-gan": 0.056, "pi-model": 0.036, "dcgan-cnn": 0.18, "cdcgan": 0.18}
+UNKNOWN_STEP_S = 0.1
+UNUSABLE_S = 0.0
+UNSTEPPED_S = {"pca-knn": 1.0}  # methods that fit without steps: seconds a run
+QUALITY_S_PER_1000 = 3.0  # scoring a shared GAN (sampling, features, precision/recall, a short CAS)
+TRAINING_IMAGES = {"mnist": 60_000, "fashion-mnist": 60_000, "cifar10": 50_000, "svhn": 73_257}
+UNKNOWN_TRAINING_IMAGES = 10_000  # a folder dataset, whose size is not known before it is read
+DEFAULT_VALIDATION = 5_000
+
+
+def typical_seconds(unit: Cell | GANJob) -> float:
+    """Seconds one cell or shared GAN typically takes on 2 CPU cores; settings that its run will refuse count as
+    UNUSABLE_S (the run reports them, not the estimate)."""
+    try:
+        return _seconds(unit)
+    except ValueError:  # ConfigError, BudgetError
+        return UNUSABLE_S
+
+
+def _seconds(unit: Cell | GANJob) -> float:
+    if isinstance(unit, GANJob):
+        cfg = make_config(get_method("train-gan").presets, unit.preset, "train-gan", **unit.settings)
+        images = _images(unit.dataset, unit.labels, unit.validation)
+        steps = cfg.epochs * max(images // cfg.batch_size, cfg.min_steps_per_epoch)
+        return STEP_S.get(unit.preset, UNKNOWN_STEP_S) * steps + QUALITY_S_PER_1000 * unit.quality_samples / 1000
+    if unit.method in UNSTEPPED_S:
+        return UNSTEPPED_S[unit.method]
+    entry = get_method(unit.method)
+    cfg = make_config(entry.presets, entry.default_preset, unit.method, **unit.settings)
+    labelled = _images(unit.dataset, unit.labels, unit.validation)
+    pool = _images(unit.dataset, "all", unit.validation)
+    return STEP_S.get(unit.method, UNKNOWN_STEP_S) * sum(
+        _steps(recipe, images) for recipe, images in _trainings(cfg, labelled, pool))
+
+
+def _trainings(cfg, labelled: int, pool: int) -> list[tuple]:
+    """(recipe, images an epoch) of each network a cell's method trains: one, or one per mix of augment."""
+    if hasattr(cfg, "mixes"):
+        mix_images = {"real": labelled, "gen": cfg.synthetic,
+                      "real+gen": cfg.synthetic / (1 - cfg.real_fraction) if cfg.real_fraction
+                      else labelled + cfg.synthetic}
+        return [(cfg.classifier.train, mix_images[mix]) for mix in cfg.mixes]
+    if hasattr(cfg, "labelled_batch"):  # ssl-gan and pi-model walk the unlabelled pool
+        return [(cfg, pool)]
+    return [(getattr(cfg, "train", cfg), labelled)]
+
+
+def _steps(recipe, images: float) -> int:
+    per_epoch = math.ceil(images / recipe.batch_size)
+    return recipe.epochs * max(per_epoch, getattr(recipe, "min_steps_per_epoch", 0))
+
+
+def _images(dataset: str, labels: str, validation) -> int:
+    """The images a budget names: a count, a share of the training pool, or the whole pool."""
+    pool = TRAINING_IMAGES.get(dataset, UNKNOWN_TRAINING_IMAGES) - (
+        DEFAULT_VALIDATION if validation is None else validation)
+    budget = parse_budget(labels)
+    if budget == "all":
+        return pool
+    return min(pool, round(budget * pool) if isinstance(budget, float) else budget)
+
+
+# One torch thread trains about 1.33x slower than two: the quick study took 341.3 s on one, 257.4 s on two
+# (benchmarks/results/study_executors_1thread.json, study_executors.json). More threads are counted as two.
+ONE_CPU_SLOWDOWN = 1.33
+
+
+def study_seconds(units: list, at_once: int = 1, cpus: float = 2) -> float:
+    """Wall seconds for these cells and GANs, at_once of them side by side with `cpus` CPUs each."""
+    return sum(map(typical_seconds, units)) * (ONE_CPU_SLOWDOWN if cpus < 2 else 1.0) / at_once
