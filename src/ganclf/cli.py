@@ -121,9 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(sub, "study", "every method x label budget x seed, resumable, with report.html")
     p.add_argument("--preset", default="quick", help="quick (minutes, a demonstration), seeds (the seed projects' "
-                   "protocols), full, verdict (the answer: hours on a GPU), verdict-cpu (its ssl-gan part that fits 2 "
-                   "CPU cores in about an hour), verdict-cpu-augment (its augment part, both protocols, 1.5 hours) or verdict-cpu-transfer (its "
-                   "transfer part, 40 min)")
+                   "protocols), full, verdict (the answer: hours on a GPU), or its parts that fit 2 CPU cores with "
+                   "--executor ray: verdict-cpu (ssl-gan, about an hour), verdict-cpu-transfer (transfer, 41 min), "
+                   "verdict-cpu-augment (augment, both protocols, about an hour)")
     p.add_argument("--dataset", help="mnist, fashion-mnist, cifar10, svhn or a folder of images (default: the "
                    "preset's)")
     p.add_argument("--labels", help="comma-separated budgets, e.g. 100,1000,10000")

@@ -18,6 +18,9 @@ QUALITY_S_PER_1000 = 3.0  # scoring a shared GAN (sampling, features, precision/
 TRAINING_IMAGES = {"mnist": 60_000, "fashion-mnist": 60_000, "cifar10": 50_000, "svhn": 73_257}
 UNKNOWN_TRAINING_IMAGES = 10_000  # a folder dataset, whose size is not known before it is read
 DEFAULT_VALIDATION = 5_000
+# One torch thread trains about 1.33x slower than two: the quick study took 341.3 s on one, 257.4 s on two
+# (benchmarks/results/study_executors_1thread.json, study_executors.json). More threads are counted as two.
+ONE_CPU_SLOWDOWN = 1.33
 
 
 def typical_seconds(unit: Cell | GANJob) -> float:
@@ -32,8 +35,7 @@ def typical_seconds(unit: Cell | GANJob) -> float:
 def _seconds(unit: Cell | GANJob) -> float:
     if isinstance(unit, GANJob):
         cfg = make_config(get_method("train-gan").presets, unit.preset, "train-gan", **unit.settings)
-        images = _images(unit.dataset, unit.labels, unit.validation)
-        steps = cfg.epochs * max(images // cfg.batch_size, cfg.min_steps_per_epoch)
+        steps = _steps(cfg, _images(unit.dataset, unit.labels, unit.validation))
         return STEP_S.get(unit.preset, UNKNOWN_STEP_S) * steps + QUALITY_S_PER_1000 * unit.quality_samples / 1000
     if unit.method in UNSTEPPED_S:
         return UNSTEPPED_S[unit.method]
@@ -71,10 +73,6 @@ def _images(dataset: str, labels: str, validation) -> int:
         return pool
     return min(pool, round(budget * pool) if isinstance(budget, float) else budget)
 
-
-# One torch thread trains about 1.33x slower than two: the quick study took 341.3 s on one, 257.4 s on two
-# (benchmarks/results/study_executors_1thread.json, study_executors.json). More threads are counted as two.
-ONE_CPU_SLOWDOWN = 1.33
 
 
 def study_seconds(units: list, at_once: int = 1, cpus: float = 2) -> float:

@@ -104,7 +104,7 @@ PRESETS = {
     # A second CPU-sized part, declared before it ran: does augment's conditional GAN help beyond the shifts of its
     # control cnn-shift at 100 MNIST labels, under both protocols (5,000 validation labels, and none at all)?
     # The verdict's recipes and 5 seeds; for time alone augment trains only the mix that stands for it (real+gen)
-    # and each cDCGAN is scored on 2,000 samples. About 1.5 hours on 2 CPU cores with --executor ray.
+    # and each cDCGAN is scored on 2,000 samples. 62.2 min on 2 CPU cores with --executor ray (estimated: 1.5 hours).
     "verdict-cpu-augment": StudyConfig(labels=("100",), seeds=5, methods=("cnn", "cnn-shift", "augment"),
                                        validation=(None, 0), quality_samples=SHORT_QUALITY,
                                        settings={"augment": {"shift": 2, "mixes": ["real+gen"]}},
@@ -113,7 +113,7 @@ PRESETS = {
     # A third, declared before it ran: does transfer's pretrained D beat the identical classifier from random
     # initialisation at 100 MNIST labels? 5 seeds, 5,000 validation labels, the verdict's classifier recipes; for
     # time alone each seed's DCGAN trains 3 epochs of the unlabelled pool (2,577 steps; its preset: 20) and is
-    # scored on 2,000 samples. About 40 minutes on 2 CPU cores with --executor ray.
+    # scored on 2,000 samples. 41.2 min on 2 CPU cores with --executor ray (estimated: 40).
     "verdict-cpu-transfer": StudyConfig(labels=("100",), seeds=5, methods=("cnn", "transfer-scratch", "transfer"),
                                         quality_samples=SHORT_QUALITY, settings={"dcgan-cnn": {"epochs": 3}},
                                         comparisons=(("transfer", "transfer-scratch"), ("transfer", "cnn"),

@@ -31,7 +31,7 @@ from ..runs import RunError, read_json
 from ..threads import use_cpus
 from ..train import TrainingDiverged
 from .plan import Cell, GANJob, StudyConfig, plan
-from .run import Progress, finished, gan_folder, gans_to_train, row, run_cell, run_gan
+from .run import Progress, count, finished, gan_folder, gans_to_train, row, run_cell, run_gan
 
 NOT_RETRIED = (ValueError, RunError, TrainingDiverged)  # the same settings fail the same way on any worker
 GPU_SHARE = 0.25  # an MNIST-sized cell keeps a fraction of a GPU busy, so four share one by default
@@ -123,8 +123,7 @@ class _Study:
     def _outstanding(self) -> str:
         gans = sum(kind == "gan" for kind, _ in self.pending.values())
         cells = len(self.pending) - gans
-        return f"{gans} shared GAN{'' if gans == 1 else 's'} and {cells} cell{'' if cells == 1 else 's'} " \
-               f"outstanding, up to {self.at_once} at once"
+        return f"{count(gans, 'shared GAN')} and {count(cells, 'cell')} outstanding, up to {self.at_once} at once"
 
     def _gans_to_train(self) -> list[str]:
         return gans_to_train(self.progress.to_run, self.root, self.jobs)

@@ -177,7 +177,7 @@ class Progress(logging.Handler):
         wall = study_seconds([*gans, *self.to_run], at_once, cpus)
         parallel = f", {at_once} at once" if at_once > 1 else ""
         self._say(f"study: {len(self.to_run)} of {self.total} cells to run ({self.total - len(self.to_run)} finished "
-                  f"already), {len(gans)} shared GAN{'' if len(gans) == 1 else 's'} to train{parallel}; "
+                  f"already), {count(len(gans), 'shared GAN')} to train{parallel}; "
                   f"roughly {_duration(wall)} (typical times on 2 CPU cores)")
 
     def done(self, cell: Cell, r: dict, seconds: float) -> None:
@@ -202,6 +202,11 @@ class Progress(logging.Handler):
     def _print(self, cell: Cell, text: str) -> None:
         if not self.quiet:
             self._say(f"[{self.count}/{self.total}] {cell.folder.removeprefix('cells/')}: {text}")
+
+
+def count(n: int, noun: str) -> str:
+    """'1 cell', '2 cells'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _duration(seconds: float) -> str:
