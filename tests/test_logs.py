@@ -60,3 +60,18 @@ def test_a_quiet_study_says_nothing_and_a_loud_one_shows_itself_by_default(fresh
     progress.announce([], 1, 2)
     progress.close()
     assert capsys.readouterr().out.startswith("study: 1 of 1 cells to run")
+
+
+def test_time_left_weighs_what_is_left_by_its_typical_time(tmp_path, monkeypatch):
+    """One short cell run does not stand for a long one left: what is left counts its typical seconds, at the pace
+    kept so far; before anything ran, at the estimate's pace."""
+    short, long = Cell("cnn", "mnist", "100", 0, {}), Cell("ssl-gan", "mnist", "100", 0, {})
+    typical = {short.folder: 10.0, long.folder: 1000.0}
+    monkeypatch.setattr("ganclf.studies.run.typical_seconds", lambda unit: typical[unit.folder])
+    progress = Progress([short, long], tmp_path, quiet=True)
+    progress.announce([], 2, 1)
+    assert progress._left() == pytest.approx(1010 * 1.33 / 2)
+    progress.start -= 20  # the short cell took twice its typical time
+    progress.done(short, {"test_accuracy": 0.9, "cached": False}, 20.0)
+    assert progress._left() == pytest.approx(1000 * 2, rel=0.01)
+    progress.close()

@@ -74,7 +74,11 @@ def _images(dataset: str, labels: str, validation) -> int:
     return min(pool, round(budget * pool) if isinstance(budget, float) else budget)
 
 
-
 def study_seconds(units: list, at_once: int = 1, cpus: float = 2) -> float:
     """Wall seconds for these cells and GANs, at_once of them side by side with `cpus` CPUs each."""
-    return sum(map(typical_seconds, units)) * (ONE_CPU_SLOWDOWN if cpus < 2 else 1.0) / at_once
+    return sum(map(typical_seconds, units)) * pace(at_once, cpus)
+
+
+def pace(at_once: int = 1, cpus: float = 2) -> float:
+    """Wall seconds per typical second, at_once units side by side with `cpus` CPUs each."""
+    return (ONE_CPU_SLOWDOWN if cpus < 2 else 1.0) / at_once

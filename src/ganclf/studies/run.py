@@ -19,7 +19,7 @@ from ..files import write_atomic, write_json
 from ..logs import show_by_default
 from ..runs import METRICS_LOG, read_json
 from ..threads import use_cpus
-from .estimate import study_seconds
+from .estimate import pace, study_seconds, typical_seconds
 from .plan import Cell, GANJob, StudyConfig, plan
 
 LOG = logging.getLogger("ganclf.study")
@@ -110,6 +110,7 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
                 progress.working_on(f"training the shared GAN {gan_folder(cell.gan)}")
                 run_gan(jobs[cell.gan], root, data_dir, working_on=progress.working_on)
                 done.add(cell.gan)
+                progress.gan_done(cell.gan)
             progress.working_on(f"{cell.folder}")
             rows.append(run_cell(cell, root, data_dir))
             progress.done(cell, rows[-1], time.time() - cell_start)  # includes training its GAN, the first time
@@ -141,7 +142,12 @@ class Progress(logging.Handler):
         super().__init__()
         self.total, self.quiet = len(cells), quiet
         self.to_run = [c for c in cells if not finished(root, c.folder)]
-        self.count = self.ran = 0
+        self.count = 0
+        # Time left: the typical seconds of what is left, at the pace kept so far (wall seconds per typical second
+        # of the units run), so one long ssl-gan cell does not stand for a short cnn one; before any unit ran, the
+        # estimate's pace. Keyed by cell folder and shared GAN name.
+        self.typical_left = {c.folder: typical_seconds(c) for c in self.to_run}
+        self.typical_ran, self.pace = 0.0, 1.0
         self.start = self.printed = time.time()
         self.current, self.latest, self.since = "", "", time.time()
         self._stop = threading.Event()
@@ -172,6 +178,9 @@ class Progress(logging.Handler):
         LOG.info(text)
 
     def announce(self, gans: list[GANJob], at_once: int, cpus: float) -> None:
+        """Print the plan and its estimate; `gans` are the shared GANs this study has to train."""
+        self.typical_left.update({job.name: typical_seconds(job) for job in gans})
+        self.pace = pace(at_once, cpus)
         if self.quiet:
             return
         wall = study_seconds([*gans, *self.to_run], at_once, cpus)
@@ -182,22 +191,29 @@ class Progress(logging.Handler):
 
     def done(self, cell: Cell, r: dict, seconds: float) -> None:
         self.count += 1
-        self.ran += not r["cached"]
+        self._finish(cell.folder)
         self._print(cell, f"test {r['test_accuracy']:.4f} ({seconds:.0f}s{', cached' if r['cached'] else ''}; "
                           f"~{self._left() / 60:.1f} min left)")
 
     def gan_done(self, name: str) -> None:
-        if not self.quiet:
-            self._say(f"shared GAN {name} trained")
+        """A shared GAN is ready; said only for one this study had to train."""
+        if name in self.typical_left:
+            self._finish(name)
+            if not self.quiet:
+                self._say(f"shared GAN {name} trained")
 
     def failed(self, cell: Cell, error: str) -> None:
         self.count += 1
-        self.ran += 1
+        self._finish(cell.folder)
         self._print(cell, f"FAILED: {error} (~{self._left() / 60:.1f} min left)")
 
+    def _finish(self, key: str) -> None:
+        """A unit this study ran is over (read-back cells were never left to do)."""
+        self.typical_ran += self.typical_left.pop(key, 0.0)
+
     def _left(self) -> float:
-        """From the cells run so far (read-back cells take no time), as many cells at once as ran so far."""
-        return (time.time() - self.start) / self.ran * (len(self.to_run) - self.ran) if self.ran else 0.0
+        kept = (time.time() - self.start) / self.typical_ran if self.typical_ran else self.pace
+        return sum(self.typical_left.values()) * kept
 
     def _print(self, cell: Cell, text: str) -> None:
         if not self.quiet:
