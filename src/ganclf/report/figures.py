@@ -134,13 +134,17 @@ def plot_history(history: list[dict], path, panels: dict, title: str = "", log_s
     epochs = [r["epoch"] for r in history]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.2))
     for ax, (label, keys) in zip(axes, panels.items()):
-        for key in [k for k in keys if k in history[0]]:
+        drawn = [k for k in keys if k in history[0]]
+        for key in drawn:
             ax.plot(epochs, [r[key] for r in history], marker=".", label=key)
-        ax.set_yscale("log" if label in log_scale else "linear")
+        ax.set_yscale("log" if label in log_scale and drawn else "linear")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-        ax.legend()
+        if drawn:
+            ax.legend()
+        else:  # e.g. validation curves of a run with no validation labels
+            ax.text(0.5, 0.5, "not recorded", ha="center", va="center", transform=ax.transAxes, color="grey")
     fig.suptitle(title)
     _save(fig, path)
 
