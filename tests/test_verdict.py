@@ -62,6 +62,7 @@ def test_pi_model_trains_without_a_generator(tmp_path, monkeypatch):
     assert not (tmp_path / "pi" / "samples.png").exists()
     [record] = [json.loads(line) for line in (tmp_path / "pi" / "metrics.jsonl").read_text().splitlines()]
     assert record["loss_unl"] == 0 and record["loss_gen"] == 0
+    assert record["loss_cons"] > 0  # logged, so a consistency collapse (it falls to ~0) can be seen
 
 
 def test_transfer_scratch_needs_no_gan_and_shares_the_head_initialisation(tmp_path):

@@ -220,6 +220,10 @@ def _steps_per_epoch(n_unlabelled: int, cfg: SSLConfig) -> int:
     return n_unlabelled // cfg.batch_size
 
 
+# An epoch's means: labelled, real/fake and consistency terms of D's loss, G's loss, accuracy on labelled batches.
+EPOCH_KEYS = ("loss_lab", "loss_unl", "loss_cons", "loss_gen", "train_acc")
+
+
 def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) -> dict:
     st.D.train()
     st.G.train()
@@ -230,7 +234,7 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
                            for _ in range(math.ceil(steps * cfg.labelled_batch / n_lab))])
     ema_params, params = list(st.ema.parameters()), list(st.D.parameters())
     total_steps = cfg.epochs * steps
-    sums = torch.zeros(4, device=device)  # loss_lab, loss_unl, loss_gen, train_acc: one host sync an epoch
+    sums = torch.zeros(5, device=device)  # the five numbers of KEYS: one host sync an epoch
     for i in range(steps):
         for opt in (st.opt_d, st.opt_g):
             for group in opt.param_groups:
@@ -253,9 +257,8 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         # without a generator (the Pi-model control) there is no real/fake term: unlabelled images enter only
         # through the consistency term
         loss_unl = unsupervised_loss(l_unl, l_fake[0]) if cfg.generator else torch.zeros((), device=device)
-        loss_d = loss_lab + cfg.unlabelled_weight * loss_unl
-        if cfg.consistency_weight:
-            loss_d = loss_d + cfg.consistency_weight * consistency_loss(l_unl, l_unl2[0])
+        loss_cons = consistency_loss(l_unl, l_unl2[0]) if cfg.consistency_weight else torch.zeros((), device=device)
+        loss_d = loss_lab + cfg.unlabelled_weight * loss_unl + cfg.consistency_weight * loss_cons
         if cfg.entropy_weight:
             loss_d = loss_d + cfg.entropy_weight * conditional_entropy(l_unl)
         st.opt_d.zero_grad(set_to_none=True)
@@ -265,9 +268,9 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         with torch.no_grad():
             torch._foreach_lerp_(ema_params, params, 1 - cfg.ema)
         st.step += 1
-        sums += torch.stack([loss_lab.detach(), loss_unl.detach(), loss_gen.detach(),
+        sums += torch.stack([loss_lab.detach(), loss_unl.detach(), loss_cons.detach(), loss_gen.detach(),
                              (l_lab.argmax(1) == y_lab).float().mean()])
-    out = dict(zip(("loss_lab", "loss_unl", "loss_gen", "train_acc"), (sums / steps).tolist()))
+    out = dict(zip(EPOCH_KEYS, (sums / steps).tolist()))
     out["train_loss"] = out["loss_lab"]
     return out
 
@@ -300,8 +303,8 @@ def _plot_samples(G, z, path) -> None:
 
 
 def _plot_losses(history: list[dict], path) -> None:
-    plot_history(history, path, {"loss": ("loss_lab", "loss_unl", "loss_gen"), "accuracy": ("val_acc", "val_acc_raw")},
-                 log_scale=("loss",))
+    plot_history(history, path, {"loss": ("loss_lab", "loss_unl", "loss_cons", "loss_gen"),
+                                 "accuracy": ("val_acc", "val_acc_raw")}, log_scale=("loss",))
 
 
 SSL_GAN = Method("ssl-gan", "semi-supervised GAN: D is a K+1-class classifier (Salimans et al. 2016)", train_ssl_gan,
