@@ -3,7 +3,7 @@ provenance. The study runs into benchmarks/runs/<preset>/ (resumable: run the sa
 interruption) and its verdict, summary and cells go to benchmarks/results/<preset>.json (verdict_cpu.json, verdict.json).
 
     python benchmarks/verdict.py --preset verdict-cpu --executor ray   # 2 CPU cores: two one-CPU cells at a time
-    python benchmarks/verdict.py --preset verdict-cpu-transfer --executor ray   # and verdict-cpu-augment
+    python benchmarks/verdict.py --preset verdict-cpu-transfer --executor ray   # verdict-cpu-augment, -fashion, -noval
     python benchmarks/verdict.py --preset verdict --executor ray       # the whole answer: a GPU machine or cluster
 """
 import argparse

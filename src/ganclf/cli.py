@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "protocols), full, verdict (the answer: hours on a GPU), or its parts that fit 2 CPU cores with "
                    "--executor ray: verdict-cpu (ssl-gan, about an hour), verdict-cpu-transfer (transfer, 41 min), "
                    "verdict-cpu-augment (augment, both protocols, about an hour), verdict-cpu-fashion (all three "
-                   "on Fashion-MNIST, 3 seeds, 2.2 hours), verdict-cpu-noval (ssl-gan and transfer, no validation)")
+                   "on Fashion-MNIST, 3 seeds, 2.2 hours), verdict-cpu-noval (ssl-gan and transfer, no validation, "
+                   "2.2 hours)")
     p.add_argument("--dataset", help="mnist, fashion-mnist, cifar10, svhn or a folder of images (default: the "
                    "preset's)")
     p.add_argument("--labels", help="comma-separated budgets, e.g. 100,1000,10000")
