@@ -60,6 +60,17 @@ def test_lr_schedule_constant_then_linear_to_zero():
     assert math.isclose(S.lr_factor(cfg, 75, 100), 0.5) and S.lr_factor(cfg, 100, 100) == 0.0
 
 
+def test_consistency_ramps_up_and_can_compare_probabilities():
+    assert S.rampup_factor(S.SSLConfig(), 0, 100) == 1.0  # no ramp-up: full weight from the start
+    cfg = S.SSLConfig(consistency_rampup=2)
+    assert math.isclose(S.rampup_factor(cfg, 0, 100), math.exp(-5)) and S.rampup_factor(cfg, 200, 100) == 1.0
+    assert S.rampup_factor(cfg, 100, 100) < S.rampup_factor(cfg, 150, 100) < 1.0
+    a, b = torch.full((2, 10), 50.0), torch.zeros(2, 10)  # the same class ranking, far apart as logits
+    assert S.consistency_loss(a, b, "probabilities") == 0 and S.consistency_loss(a, b) == 2500
+    with pytest.raises(ValueError, match="consistency target"):
+        S.SSLConfig(consistency_on="softmax")
+
+
 def test_weight_norm_init_gives_unit_preactivations_and_scale_invariance():
     torch.manual_seed(0)
     layer = WNLinear(20, 7)

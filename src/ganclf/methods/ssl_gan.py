@@ -41,6 +41,8 @@ class SSLConfig:
     unlabelled_weight: float = 1.0
     entropy_weight: float = 0.0  # conditional entropy of D's class prediction on unlabelled images (Bad GAN)
     consistency_weight: float = 0.0  # squared logit difference of two noisy passes of the same image (CT-GAN)
+    consistency_on: str = "logits"  # or "probabilities": the difference of D's K-class softmax (Laine & Aila)
+    consistency_rampup: float = 0.0  # epochs over which its weight rises as exp(-5 (1 - t)^2) (Laine & Aila)
     shift: int = 0  # real images enter D translated by up to this many pixels, each pass its own offset
     gen_output: str = "sigmoid"  # G's last nonlinearity: the paper's sigmoid, or softplus (see Generator)
     gen_loss: str = "feature-matching"  # or "combined": feature matching + the non-saturating minimax term
@@ -54,6 +56,8 @@ class SSLConfig:
             raise ConfigError(f"unknown discriminator {self.arch!r}; choose from {', '.join(DISCRIMINATORS)}")
         if self.gen_loss not in GEN_LOSSES:
             raise ConfigError(f"unknown generator loss {self.gen_loss!r}; choose from {', '.join(GEN_LOSSES)}")
+        if self.consistency_on not in ("logits", "probabilities"):
+            raise ConfigError(f"unknown consistency target {self.consistency_on!r}; choose logits or probabilities")
         if self.gen_output not in ("sigmoid", "softplus"):
             raise ConfigError(f"unknown generator output {self.gen_output!r}; choose sigmoid or softplus")
         if min(self.epochs, self.batch_size, self.labelled_batch, self.sample_every) < 1 or self.lr <= 0:
@@ -104,9 +108,20 @@ def conditional_entropy(logits):
     return -(log_p.exp() * log_p).sum(1).mean()
 
 
-def consistency_loss(logits_a, logits_b):
-    """Mean squared difference between D's logits on two noisy passes of the same images (CT-GAN's term)."""
+def consistency_loss(logits_a, logits_b, on: str = "logits"):
+    """Mean squared difference between D's logits (CT-GAN's term) or K-class softmax (the Pi-model's) on two noisy
+    passes of the same images."""
+    if on == "probabilities":
+        logits_a, logits_b = logits_a.softmax(1), logits_b.softmax(1)
     return (logits_a - logits_b).square().mean()
+
+
+def rampup_factor(cfg: SSLConfig, step: int, steps_per_epoch: int) -> float:
+    """Laine & Aila's Gaussian ramp-up of the consistency weight, from ~0 to 1 over cfg.consistency_rampup epochs."""
+    if not cfg.consistency_rampup:
+        return 1.0
+    t = min(1.0, step / (cfg.consistency_rampup * steps_per_epoch))
+    return math.exp(-5 * (1 - t) ** 2)
 
 
 def feature_matching_loss(features_fake, features_real):
@@ -257,8 +272,10 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
         # without a generator (the Pi-model control) there is no real/fake term: unlabelled images enter only
         # through the consistency term
         loss_unl = unsupervised_loss(l_unl, l_fake[0]) if cfg.generator else torch.zeros((), device=device)
-        loss_cons = consistency_loss(l_unl, l_unl2[0]) if cfg.consistency_weight else torch.zeros((), device=device)
-        loss_d = loss_lab + cfg.unlabelled_weight * loss_unl + cfg.consistency_weight * loss_cons
+        loss_cons = (consistency_loss(l_unl, l_unl2[0], cfg.consistency_on) if cfg.consistency_weight
+                     else torch.zeros((), device=device))
+        consistency_weight = cfg.consistency_weight * rampup_factor(cfg, st.step, steps)
+        loss_d = loss_lab + cfg.unlabelled_weight * loss_unl + consistency_weight * loss_cons
         if cfg.entropy_weight:
             loss_d = loss_d + cfg.entropy_weight * conditional_entropy(l_unl)
         st.opt_d.zero_grad(set_to_none=True)
