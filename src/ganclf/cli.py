@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "--executor ray: verdict-cpu (ssl-gan, about an hour), verdict-cpu-transfer (transfer, 41 min), "
                    "verdict-cpu-augment (augment, both protocols, about an hour), verdict-cpu-fashion (all three "
                    "on Fashion-MNIST, 3 seeds, 2.2 hours), verdict-cpu-noval (ssl-gan and transfer, no validation, "
-                   "2.2 hours)")
+                   "2.2 hours), verdict-cpu-noval-probs (its ssl-gan arms, consistency on probabilities)")
     p.add_argument("--dataset", help="mnist, fashion-mnist, cifar10, svhn or a folder of images (default: the "
                    "preset's)")
     p.add_argument("--labels", help="comma-separated budgets, e.g. 100,1000,10000")

@@ -137,6 +137,16 @@ PRESETS = {
                                                "dcgan-cnn": {"epochs": 3}},
                                      comparisons=(("ssl-gan", "pi-model"), ("transfer", "transfer-scratch"),
                                                   ("ssl-gan", "cnn"), ("transfer", "cnn"))),
+    # A sixth, declared before it runs: verdict-cpu-noval's ssl-gan arms with the consistency term on D's softmax
+    # (Laine & Aila's Pi-model) in both, since on logits pi-model collapses without validation labels; chosen on
+    # validation (benchmarks/results/consistency_val.json: last-epoch pi-model 0.953 against 0.469, ssl-gan
+    # 0.985 against 0.987, seed 0).
+    "verdict-cpu-noval-probs": StudyConfig(labels=("100",), seeds=3, validation=(0,),
+                                           methods=("cnn", "pi-model", "ssl-gan"),
+                                           settings={arm: {"epochs": 30, "consistency_on": "probabilities"}
+                                                     for arm in ("ssl-gan", "pi-model")},
+                                           comparisons=(("ssl-gan", "pi-model"), ("ssl-gan", "cnn"),
+                                                        ("pi-model", "cnn"))),
 }
 DEMONSTRATIONS = {"quick", "seeds"}  # presets whose shortened recipes make their numbers a demonstration
 
