@@ -26,6 +26,7 @@ from . import Method
 from .classify import report_classifier
 
 GEN_LOSSES = ("feature-matching", "combined")
+CONSISTENCY_TARGETS = ("logits", "probabilities")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class SSLConfig:
     decay_start: float = 2 / 3  # fraction of the run after which the lr falls linearly to 0 (reference: 200/300)
     unlabelled_weight: float = 1.0
     entropy_weight: float = 0.0  # conditional entropy of D's class prediction on unlabelled images (Bad GAN)
-    consistency_weight: float = 0.0  # squared logit difference of two noisy passes of the same image (CT-GAN)
+    consistency_weight: float = 0.0  # squared difference of D's outputs on two noisy passes of an image (CT-GAN)
     consistency_on: str = "logits"  # or "probabilities": the difference of D's K-class softmax (Laine & Aila)
     consistency_rampup: float = 0.0  # epochs over which its weight rises as exp(-5 (1 - t)^2) (Laine & Aila)
     shift: int = 0  # real images enter D translated by up to this many pixels, each pass its own offset
@@ -56,8 +57,9 @@ class SSLConfig:
             raise ConfigError(f"unknown discriminator {self.arch!r}; choose from {', '.join(DISCRIMINATORS)}")
         if self.gen_loss not in GEN_LOSSES:
             raise ConfigError(f"unknown generator loss {self.gen_loss!r}; choose from {', '.join(GEN_LOSSES)}")
-        if self.consistency_on not in ("logits", "probabilities"):
-            raise ConfigError(f"unknown consistency target {self.consistency_on!r}; choose logits or probabilities")
+        if self.consistency_on not in CONSISTENCY_TARGETS:
+            raise ConfigError(f"unknown consistency target {self.consistency_on!r}; choose from "
+                              f"{', '.join(CONSISTENCY_TARGETS)}")
         if self.gen_output not in ("sigmoid", "softplus"):
             raise ConfigError(f"unknown generator output {self.gen_output!r}; choose sigmoid or softplus")
         if min(self.epochs, self.batch_size, self.labelled_batch, self.sample_every) < 1 or self.lr <= 0:
@@ -249,7 +251,7 @@ def _train_epoch(st: _State, cfg: SSLConfig, lab_x, lab_y, unl_x, steps: int) ->
                            for _ in range(math.ceil(steps * cfg.labelled_batch / n_lab))])
     ema_params, params = list(st.ema.parameters()), list(st.D.parameters())
     total_steps = cfg.epochs * steps
-    sums = torch.zeros(5, device=device)  # the five numbers of KEYS: one host sync an epoch
+    sums = torch.zeros(len(EPOCH_KEYS), device=device)  # one host sync an epoch
     for i in range(steps):
         for opt in (st.opt_d, st.opt_g):
             for group in opt.param_groups:
