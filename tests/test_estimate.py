@@ -1,6 +1,6 @@
 """The estimate printed before a study starts follows each recipe's steps, not one figure per epoch."""
-from ganclf.studies.estimate import study_seconds, typical_seconds
-from ganclf.studies.plan import PRESETS, Cell, GANJob, plan
+from ganclf.studies.estimate import planned_steps, study_seconds, typical_seconds
+from ganclf.studies.plan import Cell, GANJob, StudyConfig, plan
 
 
 def test_a_gan_on_the_whole_pool_costs_its_steps():
@@ -10,22 +10,24 @@ def test_a_gan_on_the_whole_pool_costs_its_steps():
     assert 100 < typical_seconds(full) / typical_seconds(short) < 120
 
 
-def test_augment_pays_for_each_mix_and_its_synthetic_images():
-    one = Cell("augment", "mnist", "100", 0, {"mixes": ["real+gen"]})
+def test_augment_trains_each_mix_with_the_steps_of_its_control():
+    one = Cell("augment", "mnist", "100", 0, {"mixes": ["real+gen"], "shift": 2})
     three = Cell("augment", "mnist", "100", 0, {})
-    cnn = Cell("cnn", "mnist", "100", 0, {})
-    assert typical_seconds(three) > typical_seconds(one) > 3 * typical_seconds(cnn)
+    control = Cell("cnn-shift", "mnist", "100", 0, {})
+    assert planned_steps(one) == planned_steps(control) == [20 * 75]
+    assert planned_steps(three) == 3 * planned_steps(control)
+    assert typical_seconds(three) == 3 * typical_seconds(one)
 
 
 def test_semi_supervised_cells_walk_the_pool_and_a_folder_dataset_is_estimated():
     small, large = (Cell("ssl-gan", "mnist", n, 0, {}) for n in ("100", "10000"))
-    assert typical_seconds(small) == typical_seconds(large)
+    assert planned_steps(small) == [70 * (54_900 // 100)] and planned_steps(large) == [70 * (45_000 // 100)]
     assert typical_seconds(Cell("cnn", "/data/my-images", "10%", 0, {}, validation=0)) > 0
     assert typical_seconds(Cell("pca-knn", "mnist", "100", 0, {})) > 0
 
 
 def test_one_cpu_cells_side_by_side():
-    gans, cells = plan(PRESETS["verdict-cpu"])
+    gans, cells = plan(StudyConfig(labels=("100",), methods=("cnn", "pi-model", "ssl-gan")))
     sequential = study_seconds(gans + cells)
     assert sequential / 2 < study_seconds(gans + cells, at_once=2, cpus=1) < sequential
 

@@ -256,6 +256,6 @@ def test_real_share_repeats_the_real_images(share, real_copies):
     from ganclf.methods.augment import _mix_real
     real = (torch.zeros(100, 1, 28, 28), torch.zeros(100, dtype=torch.long))
     synthetic = (torch.ones(1000, 1, 28, 28), torch.ones(1000, dtype=torch.long))
-    images, labels = _mix_real(real, synthetic, share)
-    assert len(images) == 100 * real_copies + 1000 and int((labels == 0).sum()) == 100 * real_copies
+    (images, labels), real_rows = _mix_real(real, synthetic, share)
+    assert real_rows == 100 * real_copies and len(images) == 100 * real_copies + 1000 and int((labels == 0).sum()) == 100 * real_copies
     assert int(images.sum()) == 1000 * 28 * 28  # the generated images, each once

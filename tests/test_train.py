@@ -47,3 +47,14 @@ def test_nan_loss_raises_a_clear_error():
         model[1].weight.fill_(float("nan"))
     with pytest.raises(TrainingDiverged, match="loss became nan"):
         fit(model, blobs(), blobs(seed=1), TrainConfig(epochs=1), quiet=True)
+
+
+def test_every_epoch_counts_its_steps_and_real_images():
+    from ganclf.train import budget
+    cfg = TrainConfig(epochs=2, batch_size=10, lr=0.5, min_steps_per_epoch=5)
+    plain = fit(tiny_model(), blobs(n=20), blobs(seed=1), cfg, quiet=True)
+    assert budget(plain) == {"optimizer_steps": 10, "real_images_seen": 100}
+    # 20 real rows first, then 180 generated ones: the steps are fixed, the real share is what was drawn
+    mixed = fit(tiny_model(), blobs(n=200), blobs(seed=1), cfg, quiet=True, steps_per_epoch=5, real_rows=20)
+    counted = budget(mixed)
+    assert counted["optimizer_steps"] == 10 and 0 < counted["real_images_seen"] < 100

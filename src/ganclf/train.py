@@ -99,18 +99,23 @@ def evaluate(model: nn.Module, images, labels, bf16: bool = True) -> dict:
 
 
 def fit(model: nn.Module, train, val, cfg: TrainConfig, seed: int = 0, log=None,
-        quiet: bool = False, epoch_offset: int = 0, desc: str = "train", param_groups=None) -> list[dict]:
-    """Train on (images, labels) tensors, validate each epoch; returns one record per epoch.
+        quiet: bool = False, epoch_offset: int = 0, desc: str = "train", param_groups=None,
+        steps_per_epoch: int | None = None, real_rows: int | None = None) -> list[dict]:
+    """Train on (images, labels) tensors, validate each epoch; returns one record per epoch, which counts its
+    optimizer steps and the real images it was shown (the first `real_rows` rows of train are real, default all).
 
     `log` receives each record as it is made (a run directory's metrics file). With select_best the
     model ends with the weights of its best validation epoch. `param_groups` ([{"params", "lr_scale"}])
     gives parts of the model their own learning rate; frozen parameters (requires_grad False) stay put.
+    `steps_per_epoch` fixes an epoch's length (default: one pass over train, at least cfg.min_steps_per_epoch),
+    so a method that adds images can train exactly the steps of its control.
     """
     images, labels = train
     device = default_device()
     model.to(device, memory_format=torch.channels_last)  # channels-last: ~1.4x faster convolutions on CPU
     generator = torch.Generator().manual_seed(seed)
-    steps_per_epoch = max(math.ceil(len(images) / cfg.batch_size), cfg.min_steps_per_epoch)
+    steps_per_epoch = steps_per_epoch or epoch_steps(len(images), cfg)
+    real_rows = len(images) if real_rows is None else real_rows
     optimizer = make_optimizer(param_groups or [{"params": list(model.parameters())}], cfg)
     schedule = make_schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
     best, best_state, history = -1.0, None, []
@@ -118,9 +123,10 @@ def fit(model: nn.Module, train, val, cfg: TrainConfig, seed: int = 0, log=None,
     with tqdm(total=cfg.epochs * steps_per_epoch, desc=desc, disable=quiet, leave=False, unit="step") as bar:
         for epoch in range(cfg.epochs):
             start = time.time()
-            train_loss, train_acc = _train_epoch(model, images, labels, optimizer, schedule, cfg,
-                                                 steps_per_epoch, generator, device, bar)
+            train_loss, train_acc, real = _train_epoch(model, images, labels, optimizer, schedule, cfg,
+                                                       steps_per_epoch, generator, device, bar, real_rows)
             record = {"epoch": epoch_offset + epoch + 1, "train_loss": train_loss, "train_acc": train_acc,
+                      "steps": steps_per_epoch, "real_images": real,
                       **({f"val_{k}": v for k, v in evaluate(model, *val, cfg.bf16).items()} if validate else {}),
                       "epoch_time_s": round(time.time() - start, 3)}
             history.append(record)
@@ -134,9 +140,21 @@ def fit(model: nn.Module, train, val, cfg: TrainConfig, seed: int = 0, log=None,
     return history
 
 
-def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generator, device, bar):
+def epoch_steps(images: int, cfg: TrainConfig) -> int:
+    """Optimizer steps in an epoch over `images` training images: one pass, at least cfg.min_steps_per_epoch."""
+    return max(math.ceil(images / cfg.batch_size), cfg.min_steps_per_epoch)
+
+
+def budget(history: list[dict]) -> dict:
+    """The optimizer steps and real-image presentations that epoch records add up to."""
+    return {"optimizer_steps": sum(r.get("steps", 0) for r in history),
+            "real_images_seen": sum(r.get("real_images", 0) for r in history)}
+
+
+def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generator, device, bar, real_rows):
     model.train()
     order = index_stream(len(images), steps * cfg.batch_size, generator)
+    real = int((order < real_rows).sum())
     total_loss = total_correct = seen = 0
     for step in range(steps):
         idx = order[step * cfg.batch_size:(step + 1) * cfg.batch_size]
@@ -157,7 +175,7 @@ def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generat
         total_correct += (logits.argmax(1) == y).sum().item()
         seen += len(y)
         bar.update()  # steps, not epochs: the feature network's 3 epochs take minutes
-    return total_loss / seen, total_correct / seen
+    return total_loss / seen, total_correct / seen, real
 
 
 def index_stream(n: int, length: int, generator) -> torch.Tensor:

@@ -11,7 +11,7 @@ import torch
 from ..config import ConfigError, config_to_dict
 from ..data import Dataset, Split
 from ..runs import Run, open_run
-from ..train import fit, predict_logits
+from ..train import epoch_steps, fit, predict_logits
 from . import Method, SharedGAN
 from .baseline import CNN_RECIPE
 from .classify import load_classifier, report_classifier, seed_everything, split_tensors
@@ -48,6 +48,8 @@ class AugmentConfig:
             raise ConfigError("real_fraction must be at least 0 (0: simply concatenate) and below 1")
         if self.epochs is not None and self.epochs < 1:
             raise ConfigError("epochs must be at least 1")
+        if not 0 <= self.shift <= 8:
+            raise ConfigError(f"shift must be 0 to 8 pixels, not {self.shift}")
 
     @property
     def classifier(self):
@@ -68,9 +70,11 @@ def run_augment(dataset: Dataset, split: Split, run: Run, cfg: AugmentConfig, se
         synthetic = _synthetic(generator, cfg, real_model, seed)
         run.log({"synthetic_images": len(synthetic[0]), "filter": cfg.filter})
         for mix in [m for m in cfg.mixes if m != "real"]:
-            train = synthetic if mix == "gen" else _mix_real(data["train"], synthetic, cfg.real_fraction)
-            results[mix] = _train_mix(mix, data, train, dataset, run, cfg, seed, quiet)[1]
+            train, real_rows = (synthetic, 0) if mix == "gen" else \
+                _mix_real(data["train"], synthetic, cfg.real_fraction)
+            results[mix] = _train_mix(mix, data, train, dataset, run, cfg, seed, quiet, real_rows)[1]
     return {"method": "augment", "augment_config": config_to_dict(cfg), "gan_run": cfg.gan,
+            "steps_matched_to": "the real-only classifier (cnn-shift's with shift, cnn's without)",
             "gan_labels_inside_budget": _gan_labels_inside(cfg.gan, split),
             "mixes": {m: {k: r[k] for k in ("val_accuracy", "test_accuracy")} for m, r in results.items()},
             **{k: v for k, v in results[_main_mix(cfg.mixes)].items() if k != "method"}}
@@ -90,8 +94,10 @@ def _main_mix(mixes) -> str:
     return "real+gen" if "real+gen" in mixes else mixes[0]
 
 
-def _train_mix(mix, data, train, dataset, run, cfg, seed, quiet):
-    """A finished mix (an interrupted augment run) is read back, not retrained."""
+def _train_mix(mix, data, train, dataset, run, cfg, seed, quiet, real_rows=None):
+    """Every mix trains the optimizer steps of the real-only classifier (its control's), so generated images
+    change what a step sees, never how many steps there are. A finished mix (an interrupted augment run) is read
+    back, not retrained."""
     sub = open_run(run.file(mix.replace("+", "_")), {**run.config, "mix": mix}, resume=True, reuse=True)
     if sub.finished:
         return load_classifier(sub.file("model.safetensors"))[0], sub.results()
@@ -99,7 +105,8 @@ def _train_mix(mix, data, train, dataset, run, cfg, seed, quiet):
     recipe = cfg.classifier
     seed_everything(seed)
     model = recipe.build(dataset.num_classes, dataset.shape)
-    history = fit(model, train, data["val"], recipe.train, seed, sub.log, quiet, desc=mix)
+    history = fit(model, train, data["val"], recipe.train, seed, sub.log, quiet, desc=mix,
+                  steps_per_epoch=epoch_steps(len(data["train"][0]), recipe.train), real_rows=real_rows)
     meta = {"classifier": recipe.arch, "classifier_kwargs": recipe.kwargs(), "num_classes": dataset.num_classes}
     result = report_classifier(model, data, dataset, history, sub, meta, recipe.train.bf16)
     sub.finish({"mix": mix, "n_train": len(train[0]), **result})
@@ -125,13 +132,14 @@ def _synthetic(generator, cfg, real_model, seed):
 
 
 def _mix_real(real, synthetic, real_fraction):
-    """Concatenate; with a real_fraction above 0, repeat the real images so they make up that share of an epoch."""
+    """(images, labels) with the real ones first, and how many rows are real: concatenated; with a real_fraction
+    above 0, the real images repeated so they make up that share of the mix."""
     repeats = 1
     if real_fraction:
         wanted = real_fraction / (1 - real_fraction) * len(synthetic[0])
         repeats = max(1, round(wanted / len(real[0])))
-    return (torch.cat([real[0].repeat(repeats, 1, 1, 1), synthetic[0]]),
-            torch.cat([real[1].repeat(repeats), synthetic[1]]))
+    return ((torch.cat([real[0].repeat(repeats, 1, 1, 1), synthetic[0]]),
+             torch.cat([real[1].repeat(repeats), synthetic[1]])), repeats * len(real[0]))
 
 
 def _gan_labels_inside(gan_run: str, split) -> bool:

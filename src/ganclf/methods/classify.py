@@ -6,7 +6,7 @@ from ..metrics import classification_metrics
 from ..models.classifiers import MNIST_SHAPE
 from ..report.figures import plot_confusion, plot_curves
 from ..runs import Run, RunError, load_checkpoint, reason, save_checkpoint
-from ..train import TrainConfig, fit, predict_logits
+from ..train import TrainConfig, budget, fit, predict_logits
 
 
 def split_tensors(dataset: Dataset, split: Split) -> dict:
@@ -37,7 +37,7 @@ def report_classifier(model, data: dict, dataset: Dataset, history: list[dict], 
         plot_curves(history, run.file("curves.png"), title=run.path.name)
     plot_confusion(test["confusion_matrix"], dataset.classes, run.file("confusion.png"),
                    title=f"test accuracy {test['accuracy']:.4f}")
-    return {"val_accuracy": best_val, "test_accuracy": test["accuracy"], "test": test}
+    return {"val_accuracy": best_val, "test_accuracy": test["accuracy"], "test": test, **budget(history)}
 
 
 # predict warns about an image its classifier is less sure of than of 99% of the validation images: on an MNIST CNN

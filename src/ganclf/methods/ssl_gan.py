@@ -180,7 +180,9 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
 
     def epoch() -> dict:
         losses = _train_epoch(st, cfg, lab_x, lab_y, unl_x, steps)
-        lr = {"lr": cfg.lr * lr_factor(cfg, st.step, cfg.epochs * steps)}
+        # D's optimizer steps and the real images (labelled and unlabelled) its steps were shown
+        lr = {"lr": cfg.lr * lr_factor(cfg, st.step, cfg.epochs * steps), "steps": steps,
+              "real_images": steps * (cfg.labelled_batch + cfg.batch_size)}
         if not len(val[0]):  # no validation images: nothing to select on, the final average is tested
             return {**losses, **lr}
         val_acc, val_loss = _evaluate(st.ema, val, cfg.bf16)

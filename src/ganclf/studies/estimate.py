@@ -39,24 +39,22 @@ def _seconds(unit: Cell | GANJob) -> float:
         return STEP_S.get(unit.preset, UNKNOWN_STEP_S) * steps + QUALITY_S_PER_1000 * unit.quality_samples / 1000
     if unit.method in UNSTEPPED_S:
         return UNSTEPPED_S[unit.method]
-    entry = get_method(unit.method)
-    cfg = make_config(entry.presets, entry.default_preset, unit.method, **unit.settings)
-    labelled = _images(unit.dataset, unit.labels, unit.validation)
-    pool = _images(unit.dataset, "all", unit.validation)
-    return STEP_S.get(unit.method, UNKNOWN_STEP_S) * sum(
-        _steps(recipe, images) for recipe, images in _trainings(cfg, labelled, pool))
+    return STEP_S.get(unit.method, UNKNOWN_STEP_S) * sum(planned_steps(unit))
 
 
-def _trainings(cfg, labelled: int, pool: int) -> list[tuple]:
-    """(recipe, images an epoch) of each network a cell's method trains: one, or one per mix of augment."""
-    if hasattr(cfg, "mixes"):
-        mix_images = {"real": labelled, "gen": cfg.synthetic,
-                      "real+gen": cfg.synthetic / (1 - cfg.real_fraction) if cfg.real_fraction
-                      else labelled + cfg.synthetic}
-        return [(cfg.classifier.train, mix_images[mix]) for mix in cfg.mixes]
-    if hasattr(cfg, "labelled_batch"):  # ssl-gan and pi-model walk the unlabelled pool
-        return [(cfg, pool)]
-    return [(getattr(cfg, "train", cfg), labelled)]
+def planned_steps(cell: Cell) -> list[int]:
+    """The optimizer steps of each network a cell's method trains (one, or one per mix of augment), as its
+    recipe plans them on its images; a method that trains no steps (pca-knn) plans none."""
+    if cell.method in UNSTEPPED_S:
+        return []
+    entry = get_method(cell.method)
+    cfg = make_config(entry.presets, entry.default_preset, cell.method, **cell.settings)
+    labelled = _images(cell.dataset, cell.labels, cell.validation)
+    if hasattr(cfg, "mixes"):  # every mix of augment trains the steps of the real-only classifier
+        return [_steps(cfg.classifier.train, labelled) for _ in cfg.mixes]
+    if hasattr(cfg, "labelled_batch"):  # ssl-gan and pi-model walk the unlabelled pool, whole batches only
+        return [cfg.epochs * ((_images(cell.dataset, "all", cell.validation) - labelled) // cfg.batch_size)]
+    return [_steps(getattr(cfg, "train", cfg), labelled)]
 
 
 def _steps(recipe, images: float) -> int:

@@ -106,7 +106,7 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
     try:
         for cell in cells:
             cell_start = time.time()
-            if cell.gan and cell.gan not in done:
+            if cell.gan and cell.gan not in done and not finished(root, cell.folder):  # a filed cell needs none
                 progress.working_on(f"training the shared GAN {gan_folder(cell.gan)}")
                 run_gan(jobs[cell.gan], root, data_dir, working_on=progress.working_on)
                 done.add(cell.gan)
