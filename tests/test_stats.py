@@ -145,7 +145,8 @@ def test_verdict_table():
     assert rows[2]["only_control"] == [1, 2, 3, 4] and rows[2]["only_method"] == []
     assert rows[0]["n_labelled"] == 100 and rows[0]["n"] == 5
     assert set(rows[0]) == {"method", "control", "labels", "n_labelled", "n", "seeds", "only_method",
-                            "only_control", "differences", "mean", "std", "ci_low", "ci_high", "level", "verdict"}
+                            "only_control", "differences", "mean", "std", "ci_low", "ci_high", "level", "verdict",
+                            "p_value"}
     assert "dropped seeds 1, 2, 3, 4 only in cnn" in verdict_sentence("augment", "cnn", rows[2], COST)
 
 
@@ -153,3 +154,27 @@ def test_verdict_table_rejects_a_repeated_seed():
     cells = cells_of("cnn", "100", {0: 0.9}) + cells_of("cnn", "100", {0: 0.8}) + cells_of("a", "100", {0: 0.9})
     with pytest.raises(ValueError, match="seed 0 twice"):
         verdict_table(cells, [("a", "cnn")])
+
+
+def test_holm_steps_down_and_stays_monotone():
+    from ganclf.stats import holm
+    assert holm([0.01, 0.04, 0.03, None, 0.2]) == [0.04, 0.09, 0.09, None, 0.2]
+    assert holm([0.5, 0.5]) == [1.0, 1.0] and holm([]) == []
+
+
+def test_the_p_value_agrees_with_the_interval():
+    from ganclf.stats import paired_difference
+    for shift in (0.0, 0.004, 0.01, 0.05):
+        d = paired_difference(accs(shift, 0.003, 5), accs(0.0))
+        assert (d["p_value"] < 0.05) == (d["verdict"] != "no detectable difference"), shift
+
+
+def test_a_family_can_undo_a_raw_helps():
+    from ganclf.stats import adjust_family, paired_difference
+    borderline = paired_difference({0: 0.9, 1: 0.93, 2: 0.91}, {0: 0.88, 1: 0.9, 2: 0.895})  # p = 0.039
+    rows = [paired_difference(accs(0.05, 0.003, 5), accs(0.0)), borderline, borderline]  # one clearly better
+    assert borderline["verdict"] == "helps" and 0.025 < borderline["p_value"] < 0.05
+    adjusted = adjust_family(rows)
+    assert [r["holm_verdict"] for r in adjusted] == ["helps", "no detectable difference", "no detectable difference"]
+    assert adjusted[1]["holm_p"] == adjusted[2]["holm_p"] == pytest.approx(2 * borderline["p_value"])
+    assert all(r["family_size"] == 3 for r in adjusted) and adjusted[1]["verdict"] == "helps"  # raw kept beside

@@ -12,6 +12,7 @@ from .logs import console
 from .methods import REGISTRY, check_method_name
 from .threads import use_cpus  # imports torch only when called: after names are checked, before training
 
+STUDY_PRESETS = ("quick", "seeds", "full", "verdict")  # studies.plan.PRESETS, named without importing torch
 # Arguments every method command shares; every other option is a setting of the method's configuration.
 RUN_ARGS = ("dataset", "labels", "seed", "out", "data_dir", "download", "quiet", "preset", "resume", "validation",
             "tensorboard")
@@ -120,12 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     _run_options(p, labels="100")
 
     p = _command(sub, "study", "every method x label budget x seed, resumable, with report.html")
-    p.add_argument("--preset", default="quick", help="quick (minutes, a demonstration), seeds (the seed projects' "
-                   "protocols), full, verdict (the answer: hours on a GPU), or its parts that fit 2 CPU cores with "
-                   "--executor ray: verdict-cpu (ssl-gan, about an hour), verdict-cpu-transfer (transfer, 41 min), "
-                   "verdict-cpu-augment (augment, both protocols, about an hour), verdict-cpu-fashion (all three "
-                   "on Fashion-MNIST, 3 seeds, 2.2 hours), verdict-cpu-noval (ssl-gan and transfer, no validation, "
-                   "2.2 hours), verdict-cpu-noval-probs (its ssl-gan arms, consistency on probabilities)")
+    p.add_argument("--preset", choices=STUDY_PRESETS, help="quick (default: minutes, a demonstration), seeds "
+                   "(the seed projects' protocols), full, or verdict (the answer: hours on a GPU)")
+    p.add_argument("--plan", metavar="FILE", help="a declared study: a committed TOML file (see plans/), run as "
+                   "declared; its git blob hash and commit go into the results")
+    p.add_argument("--dry-run", action="store_true", help="print the cells, their planned optimizer steps and the "
+                   "time estimate, and train nothing")
+    p.add_argument("--allow-uncommitted", action="store_true", help="run a --plan file with uncommitted changes "
+                   "(a trial: its results say so)")
     p.add_argument("--dataset", help="mnist, fashion-mnist, cifar10, svhn or a folder of images (default: the "
                    "preset's)")
     p.add_argument("--labels", help="comma-separated budgets, e.g. 100,1000,10000")
@@ -242,18 +245,31 @@ def _study(args) -> None:
     for name in (args.methods or "").split(","):
         if name.strip():
             check_method_name(name.strip())
+    if args.plan and args.preset:
+        raise ValueError("--plan and --preset name two studies: give one")
+    preset = args.preset or "quick"
+    overrides = {"dataset": args.dataset, "labels": args.labels, "seeds": args.seeds, "methods": args.methods,
+                 "validation": _validations(args.validation), "quality_samples": args.quality_samples}
+    if args.dry_run:
+        from .studies import _as_tuple, configure, dry_run
+        cfg, _ = configure(preset, args.plan, args.allow_uncommitted, datasets=_as_tuple(args.dataset),
+                           labels=_as_tuple(args.labels), seeds=args.seeds, methods=_as_tuple(args.methods),
+                           validation=overrides["validation"], quality_samples=args.quality_samples)
+        print("\n".join(dry_run(cfg)))
+        return
     if not args.quiet:  # before torch and the data load: the study speaks from its first second
-        print(f"study --preset {args.preset}: loading torch and the data ...", flush=True)
+        print(f"study {args.plan or '--preset ' + preset}: loading torch and the data ...", flush=True)
     from .studies import study
-    results = study(args.preset, args.out, args.dataset, args.labels, args.seeds, args.methods, args.data_dir,
-                    args.quiet, executor=args.executor, address=args.address, cpus_per_cell=args.cpus_per_cell,
-                    gpus_per_cell=args.gpus_per_cell, validation=_validations(args.validation),
-                    quality_samples=args.quality_samples)
+    results = study(preset, args.out, data_dir=args.data_dir, quiet=args.quiet, executor=args.executor,
+                    address=args.address, cpus_per_cell=args.cpus_per_cell, gpus_per_cell=args.gpus_per_cell,
+                    plan=args.plan, allow_uncommitted=args.allow_uncommitted, **overrides)
     for s in results["summary"]:
         spread = f" +- {s['std']:.4f}" if s["std"] is not None else f" (n = {s['seeds']})"
         print(f"{s['dataset']:>14} {s['method']:>16} @ {s['labels']:>6} labels: {s['mean']:.4f}{spread}")
     for v in results["verdict"]:
-        print(v["sentence"])
+        holm = f"  [Holm over the declared family: {v['holm_verdict']}, p = {v['holm_p']:.3f}]" \
+            if v.get("holm_p") is not None else ""
+        print(v["sentence"] + holm)
     print(f"report: {results['report'] or 'none (no cell finished)'}  ({results['elapsed_s'] / 60:.1f} min)")
     for f in results["failed"]:
         print(f"failed: {f['cell']}: {f['error']}", file=sys.stderr)

@@ -34,7 +34,8 @@ def paired_difference(a: dict, b: dict, level: float = 0.95) -> dict:
     """Per-seed differences a - b (seed -> accuracy maps) over the seeds both have, with a t-interval and a verdict.
 
     Keys: n, seeds (shared, sorted), only_a / only_b (seeds dropped because the other side lacks them),
-    differences (seed -> a - b), mean, std, ci_low, ci_high, level, verdict.
+    differences (seed -> a - b), mean, std, ci_low, ci_high, level, verdict, p_value (the paired t-test's,
+    None under two seeds; helps / hurts exactly when p_value < 1 - level).
     verdict: "helps" if ci_low > 0, "hurts" if ci_high < 0, else "no detectable difference";
     "not enough seeds" when n < 2 (std and interval None; mean None when n == 0).
     Zero spread is not special-cased: the interval then collapses onto the mean, so identical methods (all
@@ -45,14 +46,39 @@ def paired_difference(a: dict, b: dict, level: float = 0.95) -> dict:
     differences = {s: float(a[s]) - float(b[s]) for s in seeds}
     result = {"n": len(seeds), "seeds": seeds, "only_a": sorted(set(a) - set(b)), "only_b": sorted(set(b) - set(a)),
               "differences": differences, "mean": None, "std": None, "ci_low": None, "ci_high": None,
-              "level": level, "verdict": "not enough seeds"}
+              "level": level, "verdict": "not enough seeds", "p_value": None}
     if not seeds:
         return result
     s = summary(list(differences.values()), level)
     result.update(mean=s["mean"], std=s["std"], ci_low=s["ci_low"], ci_high=s["ci_high"])
     if s["n"] >= 2:
         result["verdict"] = _verdict(s["ci_low"], s["ci_high"])
+        result["p_value"] = _t_test_p(s["mean"], s["std"], s["n"])
     return result
+
+
+def holm(p_values: list, alpha: float = 0.05) -> list:
+    """Holm's step-down adjustment of a family's p-values (None: not tested, left out of the family): the
+    adjusted p-values, each compared with alpha keeps the family-wise error rate at alpha (Holm 1979)."""
+    tested = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    adjusted, running = [None] * len(p_values), 0.0
+    for rank, (p, i) in enumerate(tested):
+        running = max(running, min(1.0, (len(tested) - rank) * p))  # monotone: never below a smaller p's
+        adjusted[i] = running
+    return adjusted
+
+
+def adjust_family(rows: list[dict], alpha: float = 0.05) -> list[dict]:
+    """Each row (a paired_difference result) with holm_p and holm_verdict added, Holm-adjusted over all the rows
+    as one declared family: helps / hurts by the sign of the mean where holm_p < alpha, else no detectable
+    difference; rows without a test (under two seeds) keep their verdict."""
+    adjusted = holm([r.get("p_value") for r in rows], alpha)
+    out = []
+    for row, p in zip(rows, adjusted):
+        verdict = row["verdict"] if p is None else \
+            ("helps" if row["mean"] > 0 else "hurts") if p < alpha else "no detectable difference"
+        out.append({**row, "holm_p": p, "holm_verdict": verdict, "family_size": sum(q is not None for q in adjusted)})
+    return out
 
 
 def verdict_sentence(method: str, control: str, diff: dict, labels_cost: dict, digits: int = 3) -> str:
@@ -124,6 +150,13 @@ def _finite(values) -> np.ndarray:
 def _t_interval(mean: float, std: float, n: int, level: float) -> tuple[float, float]:
     half = float(st.t.ppf((1 + level) / 2, n - 1)) * std / math.sqrt(n)
     return mean - half, mean + half
+
+
+def _t_test_p(mean: float, std: float, n: int) -> float:
+    """Two-sided p-value of the paired t-test of mean difference 0 (the test behind the t-interval)."""
+    if std == 0:
+        return 1.0 if mean == 0 else 0.0
+    return float(2 * st.t.sf(abs(mean) / (std / math.sqrt(n)), n - 1))
 
 
 def _verdict(low: float, high: float) -> str:

@@ -25,16 +25,19 @@ SEED_REPORTED = {
     ("mnist", "ssl-gan", "10%"): (0.9255, "seed 002: at 10% labels"),
 }
 
-__all__ = ["study", "StudyConfig", "PRESETS", "Cell", "GANJob", "plan", "run_cell", "run_gan", "summarise", "verdicts"]
+__all__ = ["study", "configure", "dry_run", "StudyConfig", "PRESETS", "Cell", "GANJob", "plan", "run_cell", "run_gan",
+           "summarise", "verdicts"]
 
 
 def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, seeds: int | None = None,
           methods=None, data_dir=None, quiet: bool = False, validation=None, executor: str = "sequential",
           address: str | None = None, cpus_per_cell: float | None = None, gpus_per_cell: float | None = None,
-          **settings) -> dict:
+          plan: str | None = None, allow_uncommitted: bool = False, **settings) -> dict:
     """Run every (dataset, validation, method, budget, seed) cell of a study, reading finished ones back; write
     results.csv, results.json and report.html. `dataset`, `labels`, `methods` (lists or comma-separated) and
     `validation` (a size or a list of sizes) override the preset, and `settings` its other StudyConfig fields.
+    `plan`: a declared study (a committed TOML file, see studies.declared) instead of a preset; it runs as
+    declared (no overrides) and its results record the file's git blob hash and commit.
 
     `executor`: "sequential" (one cell after another in this process, torch using cpus_per_cell threads, default
     every CPU it may use) or "ray" (each cell and shared GAN a Ray task of cpus_per_cell CPUs, default 1, and
@@ -42,28 +45,72 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     None starts one on this machine). Cells that failed are listed under "failed"; the report covers the rest.
     """
     from ..data import load_dataset
-    validation = (validation,) if isinstance(validation, int) else validation
-    cfg = make_config(PRESETS, preset, "study", datasets=_as_tuple(dataset), labels=_as_tuple(labels), seeds=seeds,
-                      methods=_as_tuple(methods), validation=validation, **settings)
+    cfg, declaration = configure(preset, plan, allow_uncommitted, datasets=_as_tuple(dataset),
+                                 labels=_as_tuple(labels), seeds=seeds, methods=_as_tuple(methods),
+                                 validation=(validation,) if isinstance(validation, int) else validation, **settings)
+    preset = declaration["path"] if declaration else preset
     run_plan = _executor(executor, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
     for name in cfg.datasets:
         load_dataset(name, data_dir)  # downloads (or fails) once, before any cell
     out = Path(out)
-    _open_study(out, {"preset": preset, **cfg.to_dict()})
+    _open_study(out, {"preset": preset, **cfg.to_dict(), **({"declaration": _identity(declaration)}
+                                                          if declaration else {})})
     start = time.time()
     rows, failed = run_plan(cfg, out, data_dir, quiet)
     elapsed = round(time.time() - start, 1)
-    summary, verdict, gans = summarise(rows), verdicts(rows, cfg.pairs()), shared_gans(rows)
+    summary, verdict, gans = summarise(rows), verdicts(rows, cfg.pairs(), cfg.primary()), shared_gans(rows)
     write_results(out, rows, summary, {"verdict": verdict, "gans": gans, "elapsed_s": elapsed, "preset": preset,
                                        "executor": executor, "failed": failed, "config": cfg.to_dict(),
-                                       "provenance": provenance()})
+                                       "declaration": declaration, "provenance": provenance()})
     report = None
     if rows:
         from ..report.study import write_study_report
-        report = write_study_report(out, cfg.to_dict(), summary, verdict, rows, command(cfg, preset, out),
+        shown = f"ganclf study --plan {preset} --out {out}" if declaration else command(cfg, preset, out)
+        report = write_study_report(out, cfg.to_dict(), summary, verdict, rows, shown,
                                     demonstration=preset in DEMONSTRATIONS, gans=gans).resolve()
     return {"summary": summary, "verdict": verdict, "gans": gans, "cells": rows, "failed": failed,
             "report": str(report) if report else None, "out": str(out), "elapsed_s": elapsed}
+
+
+def configure(preset: str = "quick", plan=None, allow_uncommitted: bool = False, **overrides):
+    """(the StudyConfig, its declaration or None): a declared plan file as it stands, or a preset overridden."""
+    if plan is None:
+        return make_config(PRESETS, preset, "study", **overrides), None
+    given = [k for k, v in overrides.items() if v is not None]
+    if given:
+        raise ConfigError(f"a declared study runs as declared: {given[0]} cannot be changed (edit and commit "
+                          f"{plan} instead)")
+    from .declared import load_plan
+    return load_plan(plan, allow_uncommitted)
+
+
+def dry_run(cfg: StudyConfig) -> list[str]:
+    """Lines describing what a study would train, without training: each shared GAN and cell with its planned
+    optimizer steps, each declared pair's steps side by side, and the time estimate."""
+    from .estimate import planned_steps, study_seconds, typical_seconds
+    jobs, cells = plan(cfg)
+    lines = [f"{len(cells)} cells and {len(jobs)} shared GANs; seeds {cfg.first_seed}..."
+             f"{cfg.first_seed + cfg.seeds - 1}"]
+    lines += [f"  GAN  {job.name}: {job.preset} on {job.labels} images (~{typical_seconds(job) / 60:.0f} min)"
+              for job in jobs]
+    for cell in cells:
+        steps = "+".join(map(str, planned_steps(cell))) or "no"
+        lines.append(f"  cell {cell.folder}: {steps} optimizer steps (~{typical_seconds(cell) / 60:.1f} min)")
+    for method, control in cfg.pairs():
+        a, b = (sum(planned_steps(Cell(m, cfg.datasets[0], cfg.labels[0], cfg.first_seed,
+                                       dict(cfg.settings.get(m, {})), validation=cfg.validation[0])))
+                for m in (method, control))
+        family = "declared family" if (method, control) in cfg.primary() else "secondary"
+        lines.append(f"  pair {method} - {control} ({family}): {a} against {b} optimizer steps"
+                     + ("" if a == b or not a or not b else "  (NOT MATCHED)"))
+    one, two = study_seconds(jobs + cells, 1, 2), study_seconds(jobs + cells, 2, 1)
+    lines.append(f"estimate on 2 CPU cores: {one / 3600:.1f} h one unit at a time, {two / 3600:.1f} h two one-CPU "
+                 "units side by side")
+    return lines
+
+
+def _identity(declaration: dict) -> dict:
+    return {k: declaration[k] for k in ("path", "blob")}
 
 
 def _executor(name: str, address, cpus_per_cell, gpus_per_cell):
@@ -125,9 +172,11 @@ def summarise(rows: list[dict]) -> list[dict]:
     return summary
 
 
-def verdicts(rows: list[dict], pairs: list[tuple[str, str]]) -> list[dict]:
+def verdicts(rows: list[dict], pairs: list[tuple[str, str]], family=()) -> list[dict]:
     """Per dataset and validation protocol: each (method, control) pair's paired difference over seeds, its 95%
-    interval and verdict, with the labels the number cost (the budget plus the validation images)."""
+    interval and verdict, with the labels the number cost (the budget plus the validation images). The rows of
+    the `family` pairs (every dataset, protocol and budget) are one declared family: they get `primary` True and
+    Holm's adjusted p-value and verdict over the family (holm_p, holm_verdict); the others `primary` False."""
     table = []
     for (dataset, validation), group in _groups(rows, GROUP).items():
         used = {(r["method"], r["labels"]): r.get("labels_used") for r in group}
@@ -136,12 +185,16 @@ def verdicts(rows: list[dict], pairs: list[tuple[str, str]]) -> list[dict]:
             cost = {"labelled": v["n_labelled"] or v["labels"], "validation": n_validation}
             table.append({"dataset": dataset, "validation": validation, "n_validation": n_validation,
                           "labels_used": used.get((v["method"], v["labels"])), **v,
-                          "sentence": stats.verdict_sentence(v["method"], v["control"], v, cost)})
+                          "sentence": stats.verdict_sentence(v["method"], v["control"], v, cost),
+                          "primary": (v["method"], v["control"]) in set(map(tuple, family))})
+    primary = [i for i, r in enumerate(table) if r["primary"]]
+    for i, adjusted in zip(primary, stats.adjust_family([table[i] for i in primary])):
+        table[i] = adjusted
     return table
 
 
 GROUP = ("dataset", "validation")
-ADDED_SETTINGS = ("quality_samples",)  # StudyConfig fields newer than the first studies (0.2.0)
+ADDED_SETTINGS = ("quality_samples", "first_seed", "family")  # StudyConfig fields newer than the first studies
 
 
 def command(cfg: StudyConfig, preset: str, out) -> str:

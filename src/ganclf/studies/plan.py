@@ -15,6 +15,7 @@ class StudyConfig:
     datasets: tuple = ("mnist",)
     labels: tuple = ("100", "1000", "10000")
     seeds: int = 3
+    first_seed: int = 0  # the seeds run are first_seed, first_seed + 1, ...: a tuning seed can stay out of them
     methods: tuple = ("cnn", "pca-knn", "transfer", "augment", "ssl-gan")
     # Labelled validation images, one study protocol each: None: the dataset's default (5,000 for the built-in
     # ones, the literature's protocol); 0: none at all (fixed schedules, final weights: the budget is every label)
@@ -25,6 +26,9 @@ class StudyConfig:
     # (method, control) pairs compared seed by seed; empty: each method with its registered control, and every
     # GAN method with cnn
     comparisons: tuple = ()
+    # The declared family: the primary (method, control) comparisons whose verdicts are Holm-adjusted together over
+    # every dataset, protocol and budget of the study; empty: each GAN method against its registered control
+    family: tuple = ()
     # generated images each shared GAN is scored on once it has trained (FID, precision/recall, label accuracy,
     # CAS: what `ganclf evaluate-gan` measures, against as many real test images); 0: not measured
     quality_samples: int = 10000
@@ -32,7 +36,7 @@ class StudyConfig:
     def __post_init__(self):
         for name in self.methods:
             check_method_name(name)
-        if self.seeds < 1 or not self.datasets or not self.labels or not self.validation:
+        if self.seeds < 1 or not 0 <= self.first_seed <= 2**31 - 1 - self.seeds or not self.datasets or not self.labels or not self.validation:
             raise ConfigError("a study needs at least one dataset, label budget, validation size and seed")
         if self.quality_samples != 0 and not 10 <= self.quality_samples <= 1_000_000:
             raise ConfigError("quality_samples must be 0 (no GAN quality) or 10 to 1,000,000 generated images")
@@ -42,7 +46,7 @@ class StudyConfig:
         unknown = [k for k in self.settings if k not in REGISTRY and k not in gan_presets]
         if unknown:
             raise ConfigError(f"settings for {unknown[0]!r}, which is neither a method nor a train-gan preset")
-        for pair in self.comparisons:
+        for pair in (*self.comparisons, *self.family):
             if len(pair) != 2 or any(m not in REGISTRY for m in pair):
                 raise ConfigError(f"comparison {pair!r} must name two methods")
 
@@ -50,17 +54,24 @@ class StudyConfig:
         return asdict(self)
 
     def pairs(self) -> list[tuple[str, str]]:
-        """The (method, control) comparisons the verdict reports."""
-        if self.comparisons:  # those whose two methods both run (--methods may leave some out)
-            return [tuple(p) for p in self.comparisons if all(m in self.methods for m in p)]
-        pairs = []
-        for name in self.methods:
-            control = get_method(name).control
-            if control in self.methods:
-                pairs.append((name, control))
-            if control and "cnn" in self.methods and control != "cnn":
-                pairs.append((name, "cnn"))
-        return pairs
+        """The (method, control) comparisons the verdict reports: the declared family first, then the others
+        (default: each method with its registered control, and every GAN method with cnn), those whose two
+        methods both run (--methods may leave some out)."""
+        others = self.comparisons or [p for name in self.methods for p in _default_pairs(name, self.methods)]
+        pairs = dict.fromkeys(tuple(p) for p in (*self.family, *others))
+        return [p for p in pairs if all(m in self.methods for m in p)]
+
+    def primary(self) -> list[tuple[str, str]]:
+        """The declared family's comparisons among those reported (default: each GAN method and its control)."""
+        if self.family:
+            return [tuple(p) for p in self.family if tuple(p) in self.pairs()]
+        return [(m, c) for m, c in self.pairs() if get_method(m).control == c]
+
+
+def _default_pairs(name: str, methods) -> list[tuple[str, str]]:
+    control = get_method(name).control
+    pairs = [(name, control)] if control in methods else []
+    return pairs + ([(name, "cnn")] if control and "cnn" in methods and control != "cnn" else [])
 
 
 # The quick preset: 8 methods and controls x 2 budgets, each shared GAN scored on 2,000 generated images, in 5.1
@@ -94,59 +105,6 @@ PRESETS = {
     "verdict": StudyConfig(datasets=("mnist", "fashion-mnist"), seeds=5, methods=VERDICT_METHODS,
                            validation=(None, 0), settings={"augment": {"shift": 2}},
                            comparisons=VERDICT_PAIRS),
-    # The part of the verdict that fits 2 CPU cores in about an hour (two one-CPU cells at a time on Ray),
-    # declared before it ran: does ssl-gan's generator help its D at 100 MNIST labels? ssl-gan and its control
-    # both train 30 epochs instead of 70, for time alone; the literature's 5,000 validation labels.
-    "verdict-cpu": StudyConfig(labels=("100",), seeds=3, methods=("cnn", "pi-model", "ssl-gan"),
-                               settings={"ssl-gan": {"epochs": 30}, "pi-model": {"epochs": 30}},
-                               comparisons=(("ssl-gan", "pi-model"), ("ssl-gan", "cnn"), ("pi-model", "cnn"))),
-    # A second CPU-sized part, declared before it ran: does augment's conditional GAN help beyond the shifts of its
-    # control cnn-shift at 100 MNIST labels, under both protocols (5,000 validation labels, and none at all)?
-    # The verdict's recipes and 5 seeds; for time alone augment trains only the mix that stands for it (real+gen)
-    # and each cDCGAN is scored on 2,000 samples. 62.2 min on 2 CPU cores with --executor ray (estimated: 1.5 hours).
-    "verdict-cpu-augment": StudyConfig(labels=("100",), seeds=5, methods=("cnn", "cnn-shift", "augment"),
-                                       validation=(None, 0), quality_samples=SHORT_QUALITY,
-                                       settings={"augment": {"shift": 2, "mixes": ["real+gen"]}},
-                                       comparisons=(("augment", "cnn-shift"), ("augment", "cnn"),
-                                                    ("cnn-shift", "cnn"))),
-    # A third, declared before it ran: does transfer's pretrained D beat the identical classifier from random
-    # initialisation at 100 MNIST labels? 5 seeds, 5,000 validation labels, the verdict's classifier recipes; for
-    # time alone each seed's DCGAN trains 3 epochs of the unlabelled pool (2,577 steps; its preset: 20) and is
-    # scored on 2,000 samples. 41.2 min on 2 CPU cores with --executor ray (estimated: 40).
-    "verdict-cpu-transfer": StudyConfig(labels=("100",), seeds=5, methods=("cnn", "transfer-scratch", "transfer"),
-                                        quality_samples=SHORT_QUALITY, settings={"dcgan-cnn": {"epochs": 3}},
-                                        comparisons=(("transfer", "transfer-scratch"), ("transfer", "cnn"),
-                                                     ("transfer-scratch", "cnn"))),
-    # A fourth, declared before it ran: the three GAN methods against their controls and cnn on the second dataset,
-    # Fashion-MNIST, at 100 labels. 3 seeds and 5,000 validation labels; for time alone it shortens what the
-    # MNIST parts shortened, the same way: ssl-gan and pi-model train 30 epochs, each DCGAN 3, augment only its
-    # real+gen mix, each GAN scored on 2,000 samples (estimated: about 1.6 hours on 2 CPU cores with --executor ray).
-    "verdict-cpu-fashion": StudyConfig(datasets=("fashion-mnist",), labels=("100",), seeds=3,
-                                       methods=("cnn", "cnn-shift", "augment", "transfer-scratch", "transfer",
-                                                "pi-model", "ssl-gan"), quality_samples=SHORT_QUALITY,
-                                       settings={"ssl-gan": {"epochs": 30}, "pi-model": {"epochs": 30},
-                                                 "dcgan-cnn": {"epochs": 3},
-                                                 "augment": {"shift": 2, "mixes": ["real+gen"]}},
-                                       comparisons=VERDICT_PAIRS),
-    # A fifth, declared before it ran: the realistic protocol for ssl-gan and transfer at 100 MNIST labels, no
-    # validation labels at all (fixed schedules, final or averaged weights: 100 labels a number), 3 seeds; shortened
-    # as verdict-cpu and verdict-cpu-transfer were (ssl-gan and pi-model 30 epochs, each DCGAN 3, 2,000 samples).
-    "verdict-cpu-noval": StudyConfig(labels=("100",), seeds=3, validation=(0,), quality_samples=SHORT_QUALITY,
-                                     methods=("cnn", "transfer-scratch", "transfer", "pi-model", "ssl-gan"),
-                                     settings={"ssl-gan": {"epochs": 30}, "pi-model": {"epochs": 30},
-                                               "dcgan-cnn": {"epochs": 3}},
-                                     comparisons=(("ssl-gan", "pi-model"), ("transfer", "transfer-scratch"),
-                                                  ("ssl-gan", "cnn"), ("transfer", "cnn"))),
-    # A sixth, declared before it runs: verdict-cpu-noval's ssl-gan arms with the consistency term on D's softmax
-    # (Laine & Aila's Pi-model) in both, since on logits pi-model collapses without validation labels; chosen on
-    # validation (benchmarks/results/consistency_val.json: last-epoch pi-model 0.953 against 0.469, ssl-gan
-    # 0.985 against 0.987, seed 0).
-    "verdict-cpu-noval-probs": StudyConfig(labels=("100",), seeds=3, validation=(0,),
-                                           methods=("cnn", "pi-model", "ssl-gan"),
-                                           settings={arm: {"epochs": 30, "consistency_on": "probabilities"}
-                                                     for arm in ("ssl-gan", "pi-model")},
-                                           comparisons=(("ssl-gan", "pi-model"), ("ssl-gan", "cnn"),
-                                                        ("pi-model", "cnn"))),
 }
 DEMONSTRATIONS = {"quick", "seeds"}  # presets whose shortened recipes make their numbers a demonstration
 
@@ -190,7 +148,7 @@ def plan(cfg: StudyConfig) -> tuple[list[GANJob], list[Cell]]:
     for dataset in cfg.datasets:
         for validation in cfg.validation:
             for labels in cfg.labels:
-                for seed in range(cfg.seeds):
+                for seed in range(cfg.first_seed, cfg.first_seed + cfg.seeds):
                     for method in cfg.methods:
                         job = _shared_gan(cfg, method, dataset, validation, labels, seed)
                         if job:
