@@ -15,8 +15,9 @@ RUNS = Path(os.environ.get("GANCLF_BENCH_RUNS", ROOT / "benchmarks" / "runs"))  
 
 
 def machine() -> dict:
+    from ganclf.provenance import provenance
     return {"cpu_threads": torch.get_num_threads(), "torch": torch.__version__, "platform": platform.platform(),
-            "date": time.strftime("%Y-%m-%d %H:%M")}
+            "date": time.strftime("%Y-%m-%d %H:%M"), "provenance": provenance()}
 
 
 def mean_std(values) -> str:

@@ -10,7 +10,7 @@ import ganclf
 from ganclf import provenance as prov
 
 KEYS = {"created", "ganclf", "git_commit", "git_dirty", "python", "torch", "numpy", "sklearn", "scipy", "platform",
-        "cpu", "device", "threads", "dataset_checksum"}
+        "cpu", "cpu_id", "cpu_isa", "torch_cpu_capability", "device", "threads", "dataset_checksum"}
 REPO = Path(prov.__file__).resolve().parents[2]
 
 
