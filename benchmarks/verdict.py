@@ -1,40 +1,78 @@
-"""Issue 16's target: a verdict study end to end, its paired intervals written with their configuration and
-provenance. The study runs into benchmarks/runs/<preset>/ (resumable: run the same command again after an
-interruption) and its verdict, summary and cells go to benchmarks/results/<preset>.json (verdict_cpu.json, verdict.json).
+"""A declared verdict study end to end, accumulating across sittings: its paired intervals, Holm-adjusted over the
+declared family, written with the declaration's git blob hash and commit, configuration and provenance.
 
-    python benchmarks/verdict.py --preset verdict-cpu --executor ray   # 2 CPU cores: two one-CPU cells at a time
-    python benchmarks/verdict.py --preset verdict-cpu-transfer --executor ray   # verdict-cpu-augment, -fashion, -noval
-    python benchmarks/verdict.py --preset verdict --executor ray       # the whole answer: a GPU machine or cluster
+    python benchmarks/verdict.py --plan plans/verdict-100-realistic.toml     # run (or continue) the study
+    python benchmarks/verdict.py --plan plans/verdict-100-realistic.toml --save-only   # file what has finished
+
+The study runs into benchmarks/runs/<plan>/ (git-ignored). Each finished cell's and shared GAN's small JSON files
+(config, split, results) are mirrored into benchmarks/results/<plan>/, which is committed, and restored from there
+before the study starts, so a later sitting on a fresh clone skips every cell an earlier one finished. Until every
+cell has run, the results file covers the finished seeds only (pairs are formed over the seeds both arms have).
 """
 import argparse
+import shutil
+from pathlib import Path
 
-from common import DATA_ROOT, RUNS, print_table, write_results
+from common import DATA_ROOT, RESULTS, ROOT, RUNS, print_table, write_results
 
-from ganclf import study
+from ganclf.studies import study
+
+LEDGER_FILES = ("config.json", "split.json", "results.json")
+
+
+def mirror(source: Path, target: Path) -> int:
+    """Copy the ledger files of every finished unit (a folder holding results.json) under source to target."""
+    copied = 0
+    for results in sorted(source.rglob("results.json")):
+        unit = results.parent
+        if unit == source or (unit.parent / "results.json").exists() and unit.parent != source:
+            continue  # the study's own results, or a sub-run (augment's mixes) of a finished cell
+        folder = target / unit.relative_to(source)
+        for name in LEDGER_FILES:
+            if (unit / name).exists() and not (folder / name).exists():
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(unit / name, folder / name)
+                copied += name == "results.json"
+    return copied
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", default="verdict-cpu")
+    parser.add_argument("--plan", required=True, help="a committed study declaration (plans/*.toml)")
     parser.add_argument("--executor", default="sequential")
     parser.add_argument("--cpus-per-cell", type=float)
+    parser.add_argument("--save-only", action="store_true", help="only mirror finished cells into the ledger")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--machine-note", default="", help="e.g. whether other jobs shared the machine")
     args = parser.parse_args()
-    out = RUNS / args.preset
-    result = study(args.preset, out, data_dir=DATA_ROOT, quiet=args.quiet, executor=args.executor,
-                   cpus_per_cell=args.cpus_per_cell)
-    verdict = [{k: v[k] for k in ("dataset", "validation", "labels", "method", "control", "n", "mean", "ci_low",
-                                  "ci_high", "verdict", "labels_used")} for v in result["verdict"]]
-    print_table(verdict, list(verdict[0]))
-    rows = [{k: c[k] for k in ("dataset", "validation", "method", "labels", "seed", "val_accuracy",
-                               "test_accuracy", "wall_time_s")} for c in result["cells"]]
-    summary = {"command": f"python benchmarks/verdict.py --preset {args.preset} --executor {args.executor}",
-               "elapsed_s": result["elapsed_s"], "report": result["report"], "verdict": verdict,
-               "threads_per_cell": args.cpus_per_cell or (1 if args.executor == "ray" else "all"),
-               "machine_note": args.machine_note,
+    name = Path(args.plan).stem
+    out, ledger = RUNS / name, RESULTS / name
+    if not args.save_only:
+        print(f"restored {mirror(ledger, out)} finished units from {ledger.relative_to(ROOT)}")
+    try:
+        if not args.save_only:
+            result = study(out=out, plan=args.plan, data_dir=DATA_ROOT, quiet=args.quiet, executor=args.executor,
+                           cpus_per_cell=args.cpus_per_cell)
+    finally:
+        print(f"filed {mirror(out, ledger)} newly finished units in {ledger.relative_to(ROOT)}")
+    if args.save_only:
+        return
+    keys = ("dataset", "validation", "labels", "method", "control", "n", "seeds", "mean", "ci_low", "ci_high",
+            "verdict", "p_value", "primary", "holm_p", "holm_verdict", "family_size", "labels_used")
+    verdict = [{k: v.get(k) for k in keys} for v in result["verdict"]]
+    print_table(verdict, ["dataset", "method", "control", "n", "mean", "ci_low", "ci_high", "verdict", "holm_verdict"])
+    rows = [{k: c.get(k) for k in ("dataset", "validation", "method", "labels", "seed", "val_accuracy",
+                                   "test_accuracy", "wall_time_s")} for c in result["cells"]]
+    summary = {"command": f"python benchmarks/verdict.py --plan {args.plan} --executor {args.executor}",
+               "declaration": read_declaration(out), "elapsed_s": result["elapsed_s"], "verdict": verdict,
+               "threads_per_cell": args.cpus_per_cell or 1, "machine_note": args.machine_note,
                "accuracy": result["summary"], "failed": result["failed"]}
-    print("written to", write_results(args.preset.replace('-', '_'), rows, summary))
+    print("written to", write_results(name.replace("-", "_"), rows, summary))
+
+
+def read_declaration(out: Path) -> dict:
+    import json
+    return json.loads((out / "results.json").read_text()).get("declaration")
 
 
 if __name__ == "__main__":
