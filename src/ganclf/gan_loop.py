@@ -11,7 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .runs import Run, RunError, load_checkpoint, load_optimizer_state, optimizer_state, reason, save_checkpoint
-from .train import TrainingDiverged
+from .train import LOSS_BOUND, TrainingDiverged
 
 CHECKPOINT = "checkpoint.safetensors"
 LAYOUT = 2  # checkpoints before the shared core (layout 1) are refused for resuming, read for sampling
@@ -87,10 +87,11 @@ def train_epochs(state: GANState, run: Run, epochs: int, epoch_fn: Callable[[], 
     for epoch in bar:
         start = time.time()
         record = {"epoch": epoch + 1, **epoch_fn()}
-        bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+        bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)] + \
+            [k for k, v in record.items() if "loss" in k and isinstance(v, float) and abs(v) > LOSS_BOUND]
         if bad:
-            raise TrainingDiverged(f"{desc}: {bad[0]} became non-finite in epoch {epoch + 1}; the last good "
-                                   f"checkpoint is kept in {run.path}; try a lower learning rate")
+            raise TrainingDiverged(f"{desc}: {bad[0]} became {record[bad[0]]:.4g} in epoch {epoch + 1} (diverged); "
+                                   f"the last good checkpoint is kept in {run.path}; try a lower learning rate")
         record["epoch_time_s"] = round(time.time() - start, 3)
         state.epoch = epoch + 1
         state.history.append(record)
