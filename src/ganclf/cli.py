@@ -378,6 +378,9 @@ def _check_values(args) -> None:
             option = "--" + name.replace("_", "-")
             bounds = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
             raise ValueError(f"{option} {value}: must be {bounds}")
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir and (os.path.isfile(data_dir) or not os.path.exists(data_dir) and not args.download):
+        raise ValueError(f"--data-dir {data_dir}: no such folder")
     from .devices import check_device
     if getattr(args, "device", None):
         os.environ["GANCLF_DEVICE"] = check_device(args.device)

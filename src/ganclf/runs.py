@@ -18,7 +18,7 @@ from .files import write_atomic, write_json
 from .provenance import provenance
 
 _TENSOR = "__tensor__:"
-LOCK = ".lock"  # one writer per run or study directory (see lock)
+LOCK = ".ganclf.lock"  # one writer per run or study directory (see lock)
 
 
 class RunError(RuntimeError):
@@ -180,9 +180,12 @@ class Run:
         """Append one line of metrics (one epoch, one phase); it also goes to the 'ganclf.metrics' logger, which
         a study listens to for its progress lines."""
         METRICS_LOG.info("%s: %s", self.path, _brief(record), extra={"run": str(self.path), "metrics": record})
-        fd = os.open(self.file("metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "a") as f:
-            f.write(json.dumps(record, default=float) + "\n")
+        path = self.file("metrics.jsonl")
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644), "a") as f:
+                f.write(json.dumps(record, default=float) + "\n")
+        except OSError as err:  # a full disk names no file by itself
+            raise OSError(err.errno, err.strerror, str(path)) from None
 
     def restore_metrics(self, records: list[dict]) -> None:
         """Make metrics.jsonl exactly these records (a resumed run: no line of an epoch that was lost)."""

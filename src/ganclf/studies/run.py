@@ -97,8 +97,9 @@ def check_cell_results(results: dict, path: Path) -> None:
         bad = not isinstance(value, types) or isinstance(value, bool) or not math.isfinite(value) or \
             value < low or (high is not None and value > high)
         if bad:
-            raise RunError(f"{path}: {key} is {str(value)[:40]!r}, not a number from {low} to {high or 'up'}; "
-                           "move the cell away to run it again")
+            within = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise RunError(f"{path}: {key} is {str(value)[:40]!r}, not a number {within}; move the cell away to "
+                           "run it again")
 
 
 def shared_gans(rows: list[dict]) -> list[dict]:
