@@ -8,7 +8,7 @@ from .config import ConfigError, config_from_dict, config_to_dict, make_config, 
 from .data import load_dataset, make_split
 from .data.splits import default_validation_size
 from .files import write_json
-from .gan_loop import CHECKPOINT
+from .gan_loop import CHECKPOINT, trained_epochs
 from .methods import get_method
 from .runs import RunError, difference, open_run, read_json, reason
 from .scalars import scalars, summary_writer, wanted
@@ -23,7 +23,7 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
     What happens to `out` follows runs.open_run: an interrupted run is continued only with `resume` (True, with
     the same configuration), a finished one is read back only with `reuse`. `resume` may also name a run
     directory, which is then continued with its stored settings: any argument given that differs from them is
-    refused, except a larger `epochs`.
+    refused, except `epochs`, which may not go below the epochs already trained.
     `validation`: labelled validation images held out for selection (default 5,000 for the built-in datasets;
     0: none, so fixed schedules, final weights, and the budget is every label the number cost).
     `tensorboard` (or GANCLF_TENSORBOARD=1): each epoch's metrics also as TensorBoard scalars in OUT/tensorboard/.
@@ -64,7 +64,7 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
 def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings: dict, tensorboard: bool,
             asked: dict) -> dict:
     """Continue the run in `path` with the settings stored in its config.json; `asked` (dataset, labels, seed,
-    validation, preset) and `settings` must agree with them, but for a larger epochs."""
+    validation, preset) and `settings` must agree with them but for epochs (never below those trained)."""
     if not (path / "config.json").is_file():
         raise RunError(f"{path} is not a run directory (no config.json)")
     stored = read_json(path / "config.json")
@@ -80,14 +80,14 @@ def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings:
     for key, value in asked.items():
         if str(dataset_ref(value) if key == "dataset" else value) != str(stored.get(key)):
             raise ConfigError(f"--{key} {value}: {path} was made with {key} {stored.get(key)}; --resume continues a "
-                              "run with its stored settings (only --epochs may grow)")
+                              "run with its stored settings (only --epochs may change)")
     changed = with_overrides(cfg, entry.name, **settings)
     if _without_epochs(changed) != _without_epochs(cfg):
         what = difference(_without_epochs(cfg), _without_epochs(changed)).removeprefix("its ")
-        raise ConfigError(f"{path} is resumed with its stored settings, but {what}; only --epochs may grow")
-    if _epochs(changed) < _epochs(cfg):
-        raise ConfigError(f"--epochs {_epochs(changed)}: {path} is set to {_epochs(cfg)} epochs; a resumed run may "
-                          "only train longer")
+        raise ConfigError(f"{path} is resumed with its stored settings, but {what}; only --epochs may change")
+    if _epochs(changed) < trained_epochs(path):
+        raise ConfigError(f"--epochs {_epochs(changed)}: {path} has trained {trained_epochs(path)} epochs already; "
+                          "a resumed run never ends before the epochs it trained")
     data = load_dataset(dataset, data_dir, download_missing=download)
     _same_data(path, {**stored, "dataset_checksum": data.checksum})
     split = make_split(data.train_labels.numpy(), labels, seed, data.name, data.num_classes, validation)

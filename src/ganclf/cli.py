@@ -378,6 +378,9 @@ def _check_values(args) -> None:
             option = "--" + name.replace("_", "-")
             bounds = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
             raise ValueError(f"{option} {value}: must be {bounds}")
+    if getattr(args, "out", None) and args.command != "sample":  # sample checks its files itself
+        from .runs import check_outside_runs
+        check_outside_runs(args.out, "--out")
     data_dir = getattr(args, "data_dir", None)
     if data_dir and (os.path.isfile(data_dir) or not os.path.exists(data_dir) and not args.download):
         raise ValueError(f"--data-dir {data_dir}: no such folder")

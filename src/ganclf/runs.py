@@ -77,8 +77,8 @@ def lock(path: Path) -> int:
     except BlockingIOError:
         holder = os.read(fd, 20).decode(errors="replace").strip() or "unknown"
         os.close(fd)
-        raise RunError(f"{path} is being written by another ganclf process (PID {holder}); wait for it to end "
-                       "or stop it") from None
+        raise RunError(f"{path} is locked by another ganclf writer (PID {holder}); wait for it to end or stop "
+                       "it") from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return fd
@@ -98,15 +98,21 @@ def check_output(path, option: str, suffixes: tuple, force: bool = False) -> Pat
     path = Path(path)
     if path.suffix.lower() not in suffixes:
         raise RunError(f"{option} {path}: expected a {', '.join(suffixes)} file")
-    for folder in path.resolve().parents:
-        if is_run_or_study(folder):
-            raise RunError(f"{option} {path}: inside the run directory {folder}, whose files are the run's own; "
-                           "write it elsewhere")
+    check_outside_runs(path, option)
     if path.is_dir() or path.is_symlink():
         raise RunError(f"{option} {path}: a folder or link, not a file to write")
     if path.exists() and not force:
         raise RunError(f"{option} {path}: exists; pass --force to replace it")
     return path
+
+
+def check_outside_runs(path, option: str) -> None:
+    """A command's output never lies inside another run or study directory (a study's cells and a method's
+    sub-runs are made through the API, by the writer that holds the directory)."""
+    for folder in Path(path).resolve().parents:
+        if is_run_or_study(folder):
+            raise RunError(f"{option} {path}: inside the run directory {folder}, whose files are the run's own; "
+                           "write it elsewhere")
 
 
 def is_run_or_study(folder: Path) -> bool:
@@ -165,9 +171,11 @@ class Run:
             write_json(self.path / "config.json", config)
 
     def close(self) -> None:
-        """Release the directory's lock (a run opened for writing holds it until then)."""
+        """Release the directory's lock (a run opened for writing holds it until then, or until it is dropped)."""
         unlock(self.lock_fd)
         self.lock_fd = None
+
+    __del__ = close
 
     @property
     def finished(self) -> bool:
