@@ -137,7 +137,7 @@ CASES = [
     C("out holds another run", "baseline --labels 100 --epochs 1 --out {gan}", 1, "holds another run"),
     C("out holds a study", "baseline --labels 100 --epochs 1 --out {study}", 1, "holds no ganclf run"),
     C("out inside a GAN run", "baseline --labels 100 --epochs 1 --out {gan}/cnn", 1, "inside the run directory"),
-    C("out inside a study", "run cnn --labels 100 --epochs 1 --out {study}/cells/extra", 1, "inside the run"),
+    C("out inside a study", "run cnn --labels 100 --set epochs=1 --out {study}/cells/extra", 1, "inside the run"),
     C("a study inside a run", ["study", "--out", "{cnn}/study", *STUDY], 1, "inside the run directory"),
     C("a missing data dir", "baseline --labels 100 --data-dir {scratch}/nowhere --no-download --out {new}", 1,
       "nowhere"),

@@ -36,6 +36,8 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
         return _resume(Path(out if resume is True else resume), method, data_dir, download, quiet, settings,
                        tensorboard, {k: v for k, v in asked.items() if v is not None})
     seed = 0 if seed is None else seed
+    if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
+        raise ConfigError(f"seed {seed!r}: must be a whole number from 0 to 2**32 - 1")
     entry = get_method(method)
     preset = preset or entry.default_preset
     cfg = make_config(entry.presets, preset, method, **settings)

@@ -84,7 +84,7 @@ def trained_epochs(run_dir) -> int:
     try:
         with safetensors.safe_open(str(path), "pt") as f:
             return int(json.loads((f.metadata() or {})["metadata"])["epoch"])
-    except (OSError, KeyError, TypeError, ValueError, safetensors.SafetensorError):
+    except (OSError, KeyError, TypeError, ValueError, RecursionError, safetensors.SafetensorError):
         return 0  # none, or unreadable: resuming it says why
 
 
