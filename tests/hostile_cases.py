@@ -184,9 +184,10 @@ def world(root: Path, data_dir=None) -> dict:
     (w["half"] / "results.json").unlink()
     shutil.copytree(w["half"], root / "locked_half")
     study("quick", w["study"], labels="100", seeds=1, methods="pca-knn", quiet=True, data_dir=data_dir)
-    for name, change in {"missing": lambda r: {k: v for k, v in r.items() if k != "test_accuracy"},
-                         "string": lambda r: {**r, "test_accuracy": "0.9"}, "nan": lambda r: {**r, "test_accuracy": np.nan},
-                         "big": lambda r: {**r, "test_accuracy": 1.5}, "time": lambda r: {**r, "wall_time_s": -1}}.items():
+    broken = {"missing": lambda r: {k: v for k, v in r.items() if k != "test_accuracy"},
+              "string": lambda r: {**r, "test_accuracy": "0.9"}, "nan": lambda r: {**r, "test_accuracy": np.nan},
+              "big": lambda r: {**r, "test_accuracy": 1.5}, "time": lambda r: {**r, "wall_time_s": -1}}
+    for name, change in broken.items():
         copy = shutil.copytree(w["study"], root / f"study_{name}")
         cell = next(copy.glob("cells/**/results.json"))
         cell.write_text(json.dumps(change(json.loads(cell.read_text()))))
@@ -220,8 +221,8 @@ def snapshot(root: Path, skip: Path) -> dict:
     return out
 
 
-@contextlib.contextmanager
-def hostile(patch: str, monkeypatch):
+def hostile(patch: str, monkeypatch) -> None:
+    """The case's hostile environment, undone when monkeypatch is."""
     if patch == "disk-full":
         def full(fd):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -232,7 +233,6 @@ def hostile(patch: str, monkeypatch):
         import ganclf.methods.ssl_gan as S
         monkeypatch.setitem(S.PRESETS, "tiny", S.SSLConfig(epochs=2, batch_size=100, sample_every=1, bf16=False))
         monkeypatch.setattr(S, "_steps_per_epoch", lambda n_unl, cfg: 5)
-    yield
 
 
 def run_case(case: Case, w: dict, index: int) -> dict:
@@ -244,14 +244,16 @@ def run_case(case: Case, w: dict, index: int) -> dict:
     before = snapshot(root, w["scratch"])
     code, message, traceback = None, "", None
     stderr = io.StringIO()
-    with pytest.MonkeyPatch.context() as monkeypatch, hostile(case.patch, monkeypatch):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        hostile(case.patch, monkeypatch)
         try:
             with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
                 main(argv)
             code = 0
         except SystemExit as exit_:
             code = exit_.code if isinstance(exit_.code, int) else 1
-            message = exit_.code if isinstance(exit_.code, str) else (stderr.getvalue().strip().splitlines() or [""])[-1]
+            printed = stderr.getvalue().strip().splitlines() or [""]
+            message = exit_.code if isinstance(exit_.code, str) else printed[-1]
         except BaseException as err:  # noqa: BLE001 (what the hostile table counts)
             traceback = f"{type(err).__name__}: {err}"
     lines = message.strip().splitlines()

@@ -53,7 +53,8 @@ def test_augment_counts_the_labels_its_gan_saw_beyond_the_budget(hostile_world, 
                     synthetic=100, epochs=1, validation=0, quiet=True, data_dir=MNIST_DIR)
     gan_labels = json.loads((hostile_world["gan"] / "split.json").read_text())["labelled"]
     assert not r["gan_labels_inside_budget"] and r["gan_labels_outside_budget"] > 0
-    assert r["labels_used"] == 100 + r["gan_labels_outside_budget"] and r["gan_labels_outside_budget"] <= len(gan_labels)
+    assert r["labels_used"] == 100 + r["gan_labels_outside_budget"]
+    assert r["gan_labels_outside_budget"] <= len(gan_labels)
 
 
 def test_evaluate_gan_keeps_stored_scores_and_adds_its_own(hostile_world, tmp_path, monkeypatch):
@@ -73,10 +74,7 @@ def test_ctrl_c_ignores_a_second_ctrl_c_while_exiting(monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(api, "sample", interrupt)
-    previous = signal.getsignal(signal.SIGINT)
-    try:
-        with pytest.raises(SystemExit):
-            main(["sample", "--run", "x"])
-        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # the atexit handlers run uninterrupted
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with pytest.raises(SystemExit):
+        main(["sample", "--run", "x"])
+    assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # the atexit handlers run uninterrupted (conftest
+    # restores the handler)

@@ -152,7 +152,8 @@ def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generat
             logits = model(x)
         loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
         if not torch.isfinite(loss) or loss.abs() > LOSS_BOUND:
-            raise TrainingDiverged(f"classifier loss became {loss.item():.4g} at step {step}; lower the learning rate (--set lr=...)")
+            raise TrainingDiverged(f"classifier loss became {loss.item():.4g} at step {step}; lower the learning rate "
+                                   "(--set lr=...)")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

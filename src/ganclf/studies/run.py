@@ -8,7 +8,6 @@ through `Progress`, which logs to the "ganclf.study" logger.
 """
 import csv
 import io
-import json
 import logging
 import math
 import threading
@@ -70,7 +69,7 @@ def finished(root, folder: str) -> bool:
 def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) -> dict:
     check_cell_results(results, out / "results.json")
     gan_results = gan / "results.json" if gan else None
-    gan_time = json.loads(gan_results.read_text()).get("wall_time_s") if gan and gan_results.exists() else None
+    gan_time = read_json(gan_results).get("wall_time_s") if gan and gan_results.exists() else None
     return {"dataset": cell.dataset, "validation": cell.validation, "method": cell.method, "labels": cell.labels,
             "seed": cell.seed, "n_labelled": results.get("n_labelled"),
             "n_validation": results.get("n_validation"), "labels_used": results.get("labels_used"),
