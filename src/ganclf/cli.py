@@ -397,7 +397,8 @@ def _interrupted(args) -> str:
         return "ganclf: interrupted; finished cells are kept: run the same command to continue"
     if args.command in COMMANDS:  # sample, evaluate-gan, predict: nothing to continue
         return "ganclf: interrupted"
-    where = args.out or "RUN_DIR (the run directory under runs/)"
+    resumed = args.resume if isinstance(getattr(args, "resume", None), str) else None
+    where = args.out or resumed or "RUN_DIR (the run directory under runs/)"
     return f"ganclf: interrupted; continue with --resume {where} (from its last checkpoint, if it wrote one)"
 
 
