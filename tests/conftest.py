@@ -1,4 +1,5 @@
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,3 +19,12 @@ def offline_data(monkeypatch, tmp_path_factory):
 def mnist():
     from ganclf.data import load_dataset
     return load_dataset("mnist", MNIST_DIR, download_missing=False)
+
+
+@pytest.fixture(autouse=True)
+def keep_ctrl_c():
+    """The CLI ignores further Ctrl-C once interrupted (so exit handlers finish); a test that interrupts it in this
+    process must not leave pytest deaf to Ctrl-C."""
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)

@@ -8,13 +8,13 @@ from .config import ConfigError, config_from_dict, config_to_dict, make_config, 
 from .data import load_dataset, make_split
 from .data.splits import default_validation_size
 from .files import write_json
-from .gan_loop import CHECKPOINT
+from .gan_loop import CHECKPOINT, trained_epochs
 from .methods import get_method
-from .runs import RunError, open_run, read_json, reason
+from .runs import RunError, difference, open_run, read_json, reason
 from .scalars import scalars, summary_writer, wanted
 
 
-def run(method: str | None = None, dataset: str | None = None, labels=None, seed: int = 0, out=None,
+def run(method: str | None = None, dataset: str | None = None, labels=None, seed: int | None = None, out=None,
         preset: str | None = None, resume=False, reuse: bool = False, data_dir=None, download: bool = True,
         quiet: bool = False, validation: int | None = None, tensorboard: bool = False, **settings) -> dict:
     """Train and test `method` on a seeded label budget; returns its results (also in OUT/results.json).
@@ -22,7 +22,8 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
     `settings` override fields of the method's preset (None keeps the preset's; unknown names are refused).
     What happens to `out` follows runs.open_run: an interrupted run is continued only with `resume` (True, with
     the same configuration), a finished one is read back only with `reuse`. `resume` may also name a run
-    directory, which is then continued with its stored settings (only `epochs` may change).
+    directory, which is then continued with its stored settings: any argument given that differs from them is
+    refused, except `epochs`, which may not go below the epochs already trained.
     `validation`: labelled validation images held out for selection (default 5,000 for the built-in datasets;
     0: none, so fixed schedules, final weights, and the budget is every label the number cost).
     `tensorboard` (or GANCLF_TENSORBOARD=1): each epoch's metrics also as TensorBoard scalars in OUT/tensorboard/.
@@ -31,8 +32,12 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
     if tensorboard:
         summary_writer()  # not installed: a one-line error before anything is written
     if resume and (resume is not True or method is None):
+        asked = {"dataset": dataset, "labels": labels, "seed": seed, "validation": validation, "preset": preset}
         return _resume(Path(out if resume is True else resume), method, data_dir, download, quiet, settings,
-                       tensorboard)
+                       tensorboard, {k: v for k, v in asked.items() if v is not None})
+    seed = 0 if seed is None else seed
+    if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
+        raise ConfigError(f"seed {seed!r}: must be a whole number from 0 to 2**32 - 1")
     entry = get_method(method)
     preset = preset or entry.default_preset
     cfg = make_config(entry.presets, preset, method, **settings)
@@ -52,11 +57,16 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
     target = open_run(out, _same_data(Path(out), config), resume=bool(resume), reuse=reuse)
     if target.finished:
         return target.results()
-    return _train(entry, data, split, target, cfg, seed, quiet, tensorboard)
+    try:
+        return _train(entry, data, split, target, cfg, seed, quiet, tensorboard)
+    finally:
+        target.close()
 
 
-def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings: dict, tensorboard: bool) -> dict:
-    """Continue the run in `path` with the settings stored in its config.json."""
+def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings: dict, tensorboard: bool,
+            asked: dict) -> dict:
+    """Continue the run in `path` with the settings stored in its config.json; `asked` (dataset, labels, seed,
+    validation, preset) and `settings` must agree with them but for epochs (never below those trained)."""
     if not (path / "config.json").is_file():
         raise RunError(f"{path} is not a run directory (no config.json)")
     stored = read_json(path / "config.json")
@@ -68,20 +78,31 @@ def _resume(path: Path, method, data_dir, download: bool, quiet: bool, settings:
     except (KeyError, TypeError, ValueError) as err:
         raise RunError(f"{path}/config.json: not a ganclf run configuration ({reason(err)})") from None
     if method and method != entry.name:
-        raise RunError(f"{path} holds a {entry.name} run, not {method}")
+        raise RunError(f"{path} holds a {entry.name} run, not {method}; resume it as {entry.name}")
+    for key, value in asked.items():
+        if str(dataset_ref(value) if key == "dataset" else value) != str(stored.get(key)):
+            raise ConfigError(f"--{key} {value}: {path} was made with {key} {stored.get(key)}; --resume continues a "
+                              "run with its stored settings (only --epochs may change)")
     changed = with_overrides(cfg, entry.name, **settings)
     if _without_epochs(changed) != _without_epochs(cfg):
-        raise ConfigError(f"{path} is resumed with its stored settings; only epochs may change")
+        what = difference(_without_epochs(cfg), _without_epochs(changed)).removeprefix("its ")
+        raise ConfigError(f"{path} is resumed with its stored settings, but {what}; only --epochs may change")
+    if _epochs(changed) < trained_epochs(path):
+        raise ConfigError(f"--epochs {_epochs(changed)}: {path} has trained {trained_epochs(path)} epochs already; "
+                          "a resumed run never ends before the epochs it trained")
     data = load_dataset(dataset, data_dir, download_missing=download)
     _same_data(path, {**stored, "dataset_checksum": data.checksum})
     split = make_split(data.train_labels.numpy(), labels, seed, data.name, data.num_classes, validation)
     if split.name != stored.get("split"):
         raise RunError(f"{path}: its split {stored.get('split')} no longer matches {split.name}")
     target = open_run(path, stored, resume=True)
-    if changed != cfg:  # a longer run: the stored configuration says so before training goes on
-        target.config = {**stored, "config": config_to_dict(changed)}
-        write_json(target.file("config.json"), target.config)
-    return _train(entry, data, split, target, changed, seed, quiet, tensorboard)
+    try:
+        if changed != cfg:  # a longer run: the stored configuration says so before training goes on
+            target.config = {**stored, "config": config_to_dict(changed)}
+            write_json(target.file("config.json"), target.config)
+        return _train(entry, data, split, target, changed, seed, quiet, tensorboard)
+    finally:
+        target.close()
 
 
 def dataset_ref(name) -> str:
@@ -109,7 +130,18 @@ def _same_data(path: Path, config: dict) -> dict:
 
 
 def _without_epochs(cfg) -> dict:
-    return {k: v for k, v in config_to_dict(cfg).items() if k != "epochs"}
+    """cfg as a dict without its number of epochs (a GAN's own, or its training recipe's)."""
+    plain = config_to_dict(cfg)
+    if isinstance(plain.get("train"), dict):
+        plain["train"] = {k: v for k, v in plain["train"].items() if k != "epochs"}
+    return {k: v for k, v in plain.items() if k != "epochs"}
+
+
+def _epochs(cfg) -> int:
+    epochs = getattr(cfg, "epochs", None)
+    if epochs is None and hasattr(cfg, "train"):
+        epochs = cfg.train.epochs
+    return epochs or 0
 
 
 def _train(entry, data, split, target, cfg, seed: int, quiet: bool, tensorboard: bool) -> dict:
@@ -122,7 +154,9 @@ def _train(entry, data, split, target, cfg, seed: int, quiet: bool, tensorboard:
     return target.finish({**results, "method": entry.name, "preset": c["preset"], "dataset": c["dataset"],
                           "dataset_checksum": data.checksum, "labels": c["labels"], "n_labelled": len(split.labelled),
                           "n_unlabelled": len(split.unlabelled), "n_validation": len(split.validation),
-                          "labels_used": len(split.labelled) + len(split.validation),  # what the number cost
+                          # what the number cost: a GAN's labels beyond this budget included (augment)
+                          "labels_used": len(split.labelled) + len(split.validation)
+                          + results.get("gan_labels_outside_budget", 0),
                           "seed": seed, "split": split.name, "run_dir": str(target.path)})
 
 
@@ -178,6 +212,8 @@ def predict(run_dir, images, data_dir=None, top_k: int = 1) -> list[dict]:
     from .data.images import load_image, load_resized
     from .methods.classify import image_shape, load_classifier
     from .train import predict_logits
+    if not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"top_k (--top-k) must be a whole number of at least 1, not {top_k!r}")
 
     weights = Path(run_dir) / "model.safetensors"
     if not weights.exists():
@@ -214,22 +250,28 @@ def predict(run_dir, images, data_dir=None, top_k: int = 1) -> list[dict]:
 MAX_SAMPLES = 1_000_000  # about 3 GB of float images at 28x28
 
 
-def sample(run_dir, n: int = 100, label: int | None = None, seed: int = 0, out=None, npz=None) -> dict:
-    """Draw n images from a trained GAN: a grid PNG and/or an .npz of uint8 images (and labels)."""
+def sample(run_dir, n: int = 100, label: int | None = None, seed: int = 0, out=None, npz=None,
+           force: bool = False) -> dict:
+    """Draw n images from a finished GAN: a grid PNG and/or an .npz of uint8 images (and labels). Neither may lie
+    inside a run or study directory; an existing file is replaced only with `force`."""
     from .files import write_atomic
     from .methods.gan import load_gan, sample as draw
     from .report.figures import save_grid
+    from .runs import check_output
+    from .train import default_device
     if not 1 <= n <= MAX_SAMPLES:
         raise ValueError(f"n must be between 1 and {MAX_SAMPLES:,} images")
-    if out and Path(out).suffix.lower() not in (".png", ".jpg", ".jpeg", ".pdf", ".svg"):
-        raise ValueError(f"{out}: the grid is written as .png, .jpg, .pdf or .svg")
+    if out:
+        check_output(out, "--out", (".png", ".jpg", ".jpeg", ".pdf", ".svg"), force)
+    if npz:
+        check_output(npz, "--npz", (".npz",), force)
     g, _, meta = load_gan(run_dir)
     if label is not None:
         if not g.conditional:
             raise ValueError(f"{run_dir} holds an unconditional {meta['model']}; a label needs a cdcgan")
         if not 0 <= label < int(meta["num_classes"]):
             raise ValueError(f"label must be in 0..{int(meta['num_classes']) - 1}")
-    images, labels = draw(g, n, label, seed)
+    images, labels = draw(g.to(default_device()), n, label, seed)
     if out:
         save_grid(images, out, nrow=10)
     if npz:
@@ -244,24 +286,43 @@ def sample(run_dir, n: int = 100, label: int | None = None, seed: int = 0, out=N
 
 
 def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_dir=None, quiet: bool = False,
-                 download: bool = True, cas_epochs: int | None = None) -> dict:
+                 download: bool = True, cas_epochs: int | None = None, force: bool = False) -> dict:
     """Domain FID, precision and recall of n samples against as many real test images (all 10,000 at most; and,
     for conditional GANs, label accuracy and the classification accuracy score, its classifier trained for
-    cas_epochs, default the cnn recipe's); stored under "quality" in results.json."""
+    cas_epochs, default the cnn recipe's). Stored in the finished run's results.json beside earlier scores, keyed
+    by sample count under "quality_by_samples" (the first scores also under "quality"); scores already stored for
+    n samples are replaced only with `force`."""
     from .methods.gan import load_gan, sample as draw
     from .methods.quality import classification_accuracy_score, feature_network, gan_quality, reference_features
+    from .runs import lock, unlock
+    from .train import default_device
     if not 2 <= n <= MAX_SAMPLES:
         raise ValueError(f"n must be between 2 and {MAX_SAMPLES:,} images")
-    g, _, meta = load_gan(run_dir)
+    g, _, meta = load_gan(run_dir)  # a finished GAN, or a one-line error
     results_file = Path(run_dir) / "results.json"
-    if not results_file.exists():  # a results.json would make the interrupted run look finished
-        raise RunError(f"{run_dir} holds an interrupted GAN run; resume it to the end before evaluating it")
-    data = load_dataset(gan_dataset(meta), data_dir, download_missing=download)
-    net = feature_network(data, quiet=quiet)
-    images, labels = draw(g, n, None, seed)
-    real = reference_features(data, net, n)
-    quality = {**gan_quality(images, labels, data, net, real), "n_samples": n, "n_real": len(real), "seed": seed}
-    if labels is not None and cas:
-        quality.update(classification_accuracy_score(images, labels, data, seed, quiet, epochs=cas_epochs))
-    write_json(results_file, {**read_json(results_file), "quality": quality})
+    if quality_of(read_json(results_file), n) and not force:
+        raise RunError(f"{results_file} already holds scores of {n:,} samples; pass --force to replace them, or "
+                       "score another number (--n)")
+    held = lock(Path(run_dir))
+    try:
+        data = load_dataset(gan_dataset(meta), data_dir, download_missing=download)
+        net = feature_network(data, quiet=quiet)
+        images, labels = draw(g.to(default_device()), n, None, seed)
+        real = reference_features(data, net, n)
+        quality = {**gan_quality(images, labels, data, net, real), "n_samples": n, "n_real": len(real), "seed": seed}
+        if labels is not None and cas:
+            quality.update(classification_accuracy_score(images, labels, data, seed, quiet, epochs=cas_epochs))
+        stored = read_json(results_file)
+        scores = {**stored.get("quality_by_samples", {}), str(n): quality}
+        write_json(results_file, {**stored, "quality": stored.get("quality") or quality, "quality_by_samples": scores})
+    finally:
+        unlock(held)
     return quality
+
+
+def quality_of(results: dict, n: int) -> dict | None:
+    """The scores a GAN's results hold for n samples, if any."""
+    first = results.get("quality") or {}
+    by_samples = results.get("quality_by_samples")
+    keyed = by_samples.get(str(n)) if isinstance(by_samples, dict) else None
+    return keyed or (first if isinstance(first, dict) and first.get("n_samples") == n else None)

@@ -4,7 +4,9 @@ Names are checked against the method registry before torch is imported, so a typ
 """
 import argparse
 import json
+import math
 import os
+import signal
 import sys
 
 from . import __version__
@@ -16,7 +18,13 @@ STUDY_PRESETS = ("quick", "seeds", "full", "verdict")  # studies.plan.PRESETS, n
 # Arguments every method command shares; every other option is a setting of the method's configuration.
 RUN_ARGS = ("dataset", "labels", "seed", "out", "data_dir", "download", "quiet", "preset", "resume", "validation",
             "tensorboard")
-NOT_SETTINGS = ("command", "device", "set", "method", "model", *RUN_ARGS)
+NOT_SETTINGS = ("command", "device", "set", "method", "model", "given", *RUN_ARGS)
+
+# The range of each numeric option, checked before anything is imported or written: (smallest, largest or None).
+LIMITS = {"seed": (0, 2 ** 32 - 1), "n": (1, 1_000_000), "label": (0, None), "top_k": (1, None), "epochs": (1, 100_000),
+          "batch_size": (1, 1_000_000), "validation": (0, None), "seeds": (1, 1_000), "quality_samples": (0, 1_000_000),
+          "synthetic": (1, 10_000_000), "unfreeze_after": (0, None), "shift": (0, 8), "real_fraction": (0, 0.999),
+          "cpus_per_cell": (0.01, None), "gpus_per_cell": (0.0, None), ("evaluate-gan", "n"): (2, 1_000_000)}
 
 EXAMPLES = {
     "baseline": "ganclf baseline --method cnn --labels 1000 --seed 0 --out runs/cnn-1k",
@@ -157,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the latent vectors (default 0)")
     p.add_argument("--out", default="samples.png", help="grid image: .png (default samples.png), .jpg, .pdf, .svg")
     p.add_argument("--npz", help="also write the images (uint8) and labels to this .npz")
+    p.add_argument("--force", action="store_true", help="replace --out and --npz if they exist")
     p.add_argument("--device", help="cpu, cuda or cuda:N")
 
     p = _command(sub, "evaluate-gan", "domain FID, precision/recall (and CAS for cdcgan) of a trained GAN")
@@ -164,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=10000, help="generated images to score (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
     p.add_argument("--no-cas", dest="cas", action="store_false", help="skip the classification accuracy score")
+    p.add_argument("--force", action="store_true", help="replace scores stored for this many samples (the first "
+                   "scores stored, under 'quality', are kept)")
     _data_options(p)
 
     p = _command(sub, "predict", "classify image files with a trained classifier")
@@ -212,17 +223,27 @@ def _run_method(args) -> None:
     resume = common.pop("resume")
     if resume is True and not args.out:
         raise ValueError("--resume without RUN_DIR continues the run in --out: name one of them")
-    if resume not in (None, True):  # a run directory: continued with its stored settings
-        method = None
-        common = {"out": resume, "resume": True, "data_dir": args.data_dir, "download": args.download,
-                  "quiet": args.quiet, "tensorboard": args.tensorboard}
-        settings = {k: v for k, v in _settings(args).items() if k == "epochs"}
+    if resume not in (None, True):  # a run directory: its stored settings; what the command line names is compared
+        given = args.given
+        if args.command == "baseline" and "method" not in given:
+            method = None  # baseline's --method has a default: only a named one must match the run's
+        asked = {k: common[k] for k in ("dataset", "labels", "seed", "validation") if k in given}
+        if {"model", "preset"} & given:
+            asked["preset"] = common["preset"]
+        common = {"resume": resume, "data_dir": args.data_dir, "download": args.download,
+                  "quiet": args.quiet, "tensorboard": args.tensorboard, **asked}
+        named = given | _set_keys(args) | ({"mixes"} if "mix" in given else set())
+        settings = {k: v for k, v in _settings(args).items() if k in named}
     else:
         common["resume"] = bool(resume)
         settings = _settings(args)
     use_cpus()
     results = api.run(method, **common, **settings)
     print(_summary(results))
+
+
+def _set_keys(args) -> set[str]:
+    return {item.partition("=")[0].split(".")[0] for item in args.set}
 
 
 def _summary(r: dict) -> str:
@@ -242,6 +263,8 @@ def _summary(r: dict) -> str:
 
 
 def _study(args) -> None:
+    if args.methods is not None and not args.methods.replace(",", "").strip():
+        raise ValueError("--methods names no method; give one or more of " + ", ".join(REGISTRY))
     for name in (args.methods or "").split(","):
         if name.strip():
             check_method_name(name.strip())
@@ -281,19 +304,26 @@ def _study(args) -> None:
 def _validations(text: str | None):
     if text is None:
         return None
-    return tuple(None if v.strip() == "default" else int(v) for v in text.split(","))
+    try:
+        sizes = tuple(None if v.strip() == "default" else int(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--validation {text!r}: expected sizes like 5000,0 or 'default'") from None
+    if any(v is not None and v < 0 for v in sizes):
+        raise ValueError(f"--validation {text!r}: a size cannot be negative")
+    return sizes
 
 
 def _sample(args) -> None:
     from . import api
-    r = api.sample(args.run, args.n, args.label, args.seed, args.out, args.npz)
+    r = api.sample(args.run, args.n, args.label, args.seed, args.out, args.npz, force=args.force)
     print(" ".join(f"wrote {path}" for path in (r["grid"], r["npz"]) if path))
 
 
 def _evaluate(args) -> None:
     from . import api
     use_cpus()
-    q = api.evaluate_gan(args.run, args.n, args.seed, args.cas, args.data_dir, args.quiet, args.download)
+    q = api.evaluate_gan(args.run, args.n, args.seed, args.cas, args.data_dir, args.quiet, args.download,
+                         force=args.force)
     print("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in q.items()))
 
 
@@ -316,20 +346,64 @@ COMMANDS = {"study": _study, "sample": _sample, "evaluate-gan": _evaluate, "pred
 
 
 def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    if getattr(args, "device", None):
-        os.environ["GANCLF_DEVICE"] = args.device
+    args.given = _given(argv)
     try:
         if args.command not in COMMANDS:
             check_method_name(_method(args))
+        _check_values(args)
         with console(getattr(args, "quiet", False)):  # the library's log lines, as plain lines on stdout
             COMMANDS.get(args.command, _run_method)(args)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the exit handlers
         sys.exit(_interrupted(args))
     except Exception as err:  # noqa: BLE001 (user errors become one line; anything else is a bug: traceback)
         if not _user_error(err):
             raise
-        sys.exit(f"ganclf: error: {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+        sys.exit(f"ganclf: error: {_line(err)}")
+
+
+def _line(err: Exception) -> str:
+    """The error as one printable line; an OSError names its file first."""
+    if isinstance(err, OSError) and err.filename is not None and err.strerror:
+        text = f"{err.filename}: {err.strerror}"
+    else:
+        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return text.encode("utf-8", "backslashreplace").decode()  # a file name that is not UTF-8 still prints
+
+
+def _given(argv: list[str]) -> set[str]:
+    """The options the command line names, not their defaults (what --resume RUN_DIR compares)."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command in sub.choices.values():
+        for action in command._actions:
+            action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv))) - {"command"}
+
+
+def _check_values(args) -> None:
+    """Every number in range and the device real and present, before anything is imported or written."""
+    for name, value in vars(args).items():
+        low, high = LIMITS.get((args.command, name), LIMITS.get(name, (None, None)))
+        if low is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        if not math.isfinite(value) or value < low or (high is not None and value > high):
+            option = "--" + name.replace("_", "-")
+            bounds = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
+            raise ValueError(f"{option} {value}: must be {bounds}")
+    if getattr(args, "out", None) and args.command != "sample":  # sample checks its files itself
+        from .runs import check_outside_runs
+        check_outside_runs(args.out, "--out")
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir and (os.path.isfile(data_dir) or not os.path.exists(data_dir) and not args.download):
+        raise ValueError(f"--data-dir {data_dir}: no such folder")
+    from .devices import check_device
+    if getattr(args, "device", None):
+        os.environ["GANCLF_DEVICE"] = check_device(args.device)
+    elif os.environ.get("GANCLF_DEVICE"):
+        check_device(os.environ["GANCLF_DEVICE"], "$GANCLF_DEVICE")
 
 
 def _interrupted(args) -> str:
@@ -338,7 +412,8 @@ def _interrupted(args) -> str:
         return "ganclf: interrupted; finished cells are kept: run the same command to continue"
     if args.command in COMMANDS:  # sample, evaluate-gan, predict: nothing to continue
         return "ganclf: interrupted"
-    where = args.out or "RUN_DIR (the run directory under runs/)"
+    resumed = args.resume if isinstance(getattr(args, "resume", None), str) else None
+    where = args.out or resumed or "RUN_DIR (the run directory under runs/)"
     return f"ganclf: interrupted; continue with --resume {where} (from its last checkpoint, if it wrote one)"
 
 

@@ -22,8 +22,10 @@ def atomic_file(path):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.filename is None:  # a full disk says nothing of which file
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from None
         raise
 
 

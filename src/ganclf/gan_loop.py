@@ -2,16 +2,18 @@
 checkpoint layout, weight averages, one divergence check, sample grids, and the epoch loop that checkpoints before
 it logs, so a run killed at any moment resumes exactly. Each method supplies only its epoch of steps.
 """
+import json
 import math
 import time
 from pathlib import Path
 from typing import Callable
 
+import safetensors
 import torch
 from tqdm.auto import tqdm
 
 from .runs import Run, RunError, load_checkpoint, load_optimizer_state, optimizer_state, reason, save_checkpoint
-from .train import TrainingDiverged
+from .train import LOSS_BOUND, TrainingDiverged
 
 CHECKPOINT = "checkpoint.safetensors"
 LAYOUT = 2  # checkpoints before the shared core (layout 1) are refused for resuming, read for sampling
@@ -76,6 +78,16 @@ def resume(state: GANState, run: Run, kind: str) -> bool:
     return True
 
 
+def trained_epochs(run_dir) -> int:
+    """The epochs a run's checkpoint holds (0 without one), from its header alone."""
+    path = Path(run_dir) / CHECKPOINT
+    try:
+        with safetensors.safe_open(str(path), "pt") as f:
+            return int(json.loads((f.metadata() or {})["metadata"])["epoch"])
+    except (OSError, KeyError, TypeError, ValueError, RecursionError, safetensors.SafetensorError):
+        return 0  # none, or unreadable: resuming it says why
+
+
 def train_epochs(state: GANState, run: Run, epochs: int, epoch_fn: Callable[[], dict], *, kind: str, meta: dict,
                  draw_samples: Callable[[Path], None], sample_every: int = 1, quiet: bool = False,
                  desc: str = "gan", show: tuple = ()) -> list[dict]:
@@ -87,10 +99,13 @@ def train_epochs(state: GANState, run: Run, epochs: int, epoch_fn: Callable[[], 
     for epoch in bar:
         start = time.time()
         record = {"epoch": epoch + 1, **epoch_fn()}
-        bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+        bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)] + \
+            [k for k, v in record.items() if "loss" in k and isinstance(v, float) and abs(v) > LOSS_BOUND]
         if bad:
-            raise TrainingDiverged(f"{desc}: {bad[0]} became non-finite in epoch {epoch + 1}; the last good "
-                                   f"checkpoint is kept in {run.path}; try a lower learning rate")
+            how = "non-finite" if not math.isfinite(record[bad[0]]) else f"above {LOSS_BOUND:g}"
+            raise TrainingDiverged(f"{desc}: {bad[0]} became {record[bad[0]]:.4g} in epoch {epoch + 1} ({how}: "
+                                   f"diverged); the last good checkpoint is kept in {run.path}; try a lower "
+                                   "learning rate")
         record["epoch_time_s"] = round(time.time() - start, 3)
         state.epoch = epoch + 1
         state.history.append(record)

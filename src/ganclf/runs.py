@@ -3,6 +3,7 @@
 A checkpoint is one .safetensors file whose header carries its JSON metadata, so the tensors and the
 metadata are replaced together in one atomic rename; a .json copy beside it is for people to read.
 """
+import fcntl
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ from .files import write_atomic, write_json
 from .provenance import provenance
 
 _TENSOR = "__tensor__:"
+LOCK = ".ganclf.lock"  # one writer per run or study directory (see lock)
 
 
 class RunError(RuntimeError):
@@ -34,8 +36,8 @@ def open_run(path, config: dict, resume: bool = False, reuse: bool = False) -> "
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise RunError(f"{path} is a file, not a run directory")
-    if not path.exists() or not any(path.iterdir()):
-        return Run(path, config, new=True)
+    if is_empty(path):
+        return Run(path, config, new=True, lock_fd=lock(path))
     if not (path / "config.json").is_file():
         raise RunError(f"{path} is not empty and holds no ganclf run; choose another output directory")
     stored = read_json(path / "config.json")
@@ -47,11 +49,75 @@ def open_run(path, config: dict, resume: bool = False, reuse: bool = False) -> "
         raise RunError(f"{link} is a symbolic link; a run directory's files are never followed elsewhere")
     if (path / "results.json").exists():
         if reuse:
-            return Run(path, config, new=False)
+            return Run(path, config, new=False)  # read back only: no lock, nothing written
         raise RunError(f"{path} already holds a finished run; choose another output directory")
     if not resume:
         raise RunError(f"{path} holds an interrupted run; resume it (--resume) or choose another output directory")
-    return Run(path, config, new=False)
+    fd = lock(path)
+    if (path / "results.json").exists():  # the writer that held the lock finished it meanwhile
+        unlock(fd)
+        raise RunError(f"{path} already holds a finished run; choose another output directory")
+    return Run(path, config, new=False, lock_fd=fd)
+
+
+def is_empty(path: Path) -> bool:
+    """A missing folder, or one holding nothing but a lock file (a run stopped before its config.json)."""
+    return not path.exists() or all(p.name == LOCK for p in path.iterdir())
+
+
+def lock(path: Path) -> int:
+    """Take the one-writer lock of a run or study directory (created if missing) before anything is written in it;
+    a second writer gets a one-line RunError naming the holder. flock: the OS releases it when the holder dies,
+    so even a SIGKILL leaves no stale lock. Returns the descriptor for unlock."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 20).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise RunError(f"{path} is locked by another ganclf writer (PID {holder}); wait for it to end or stop "
+                       "it") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def unlock(fd: int | None) -> None:
+    """Release a lock taken by lock(); the file stays (deleting it would let two writers lock two files)."""
+    if fd is not None:
+        os.ftruncate(fd, 0)
+        os.close(fd)
+
+
+def check_output(path, option: str, suffixes: tuple, force: bool = False) -> Path:
+    """A file a command writes for the user (a sample grid, an .npz), checked before anything is written: the
+    right extension, never inside a run or study directory (whose files are theirs alone), and an existing file
+    replaced only when `force` says so."""
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise RunError(f"{option} {path}: expected a {', '.join(suffixes)} file")
+    check_outside_runs(path, option)
+    if path.is_dir() or path.is_symlink():
+        raise RunError(f"{option} {path}: a folder or link, not a file to write")
+    if path.exists() and not force:
+        raise RunError(f"{option} {path}: exists; pass --force to replace it")
+    return path
+
+
+def check_outside_runs(path, option: str) -> None:
+    """A command's output never lies inside another run or study directory (a study's cells and a method's
+    sub-runs are made through the API, by the writer that holds the directory)."""
+    for folder in Path(path).resolve().parents:
+        if is_run_or_study(folder):
+            raise RunError(f"{option} {path}: inside the run directory {folder}, whose files are the run's own; "
+                           "write it elsewhere")
+
+
+def is_run_or_study(folder: Path) -> bool:
+    return (folder / LOCK).exists() or (folder / "study.json").exists() or \
+        ((folder / "config.json").exists() and (folder / "split.json").exists())
 
 
 def read_json(path, what: str = "") -> dict:
@@ -97,12 +163,19 @@ def describe(config: dict) -> str:
 class Run:
     """One run directory, opened by open_run. Every command writes its outputs through one of these."""
 
-    def __init__(self, path, config: dict, new: bool):
-        self.path, self.config = Path(path), config
+    def __init__(self, path, config: dict, new: bool, lock_fd: int | None = None):
+        self.path, self.config, self.lock_fd = Path(path), config, lock_fd
         self.started, self.earlier_s = time.time(), 0.0
         if new:
             self.path.mkdir(parents=True, exist_ok=True)
             write_json(self.path / "config.json", config)
+
+    def close(self) -> None:
+        """Release the directory's lock (a run opened for writing holds it until then, or until it is dropped)."""
+        unlock(self.lock_fd)
+        self.lock_fd = None
+
+    __del__ = close
 
     @property
     def finished(self) -> bool:
@@ -115,9 +188,12 @@ class Run:
         """Append one line of metrics (one epoch, one phase); it also goes to the 'ganclf.metrics' logger, which
         a study listens to for its progress lines."""
         METRICS_LOG.info("%s: %s", self.path, _brief(record), extra={"run": str(self.path), "metrics": record})
-        fd = os.open(self.file("metrics.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "a") as f:
-            f.write(json.dumps(record, default=float) + "\n")
+        path = self.file("metrics.jsonl")
+        try:
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644), "a") as f:
+                f.write(json.dumps(record, default=float) + "\n")
+        except OSError as err:  # a full disk names no file by itself
+            raise OSError(err.errno, err.strerror, str(path)) from None
 
     def restore_metrics(self, records: list[dict]) -> None:
         """Make metrics.jsonl exactly these records (a resumed run: no line of an epoch that was lost)."""
@@ -136,6 +212,7 @@ class Run:
     def finish(self, results: dict) -> dict:
         results = {**results, "wall_time_s": round(self.elapsed(), 2), "provenance": provenance()}
         write_json(self.file("results.json"), results)
+        self.close()
         return results
 
     def file(self, name: str) -> Path:

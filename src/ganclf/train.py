@@ -15,7 +15,12 @@ from .data.transforms import random_shift
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or exploded past LOSS_BOUND."""
+
+
+# No loss of ours reaches this in normal training (cross-entropy of 10 classes starts near 2.3, GAN losses stay
+# below ~20); a run past it has diverged even while its numbers are finite (ssl-gan at lr 1e9 reached ~3e17).
+LOSS_BOUND = 1e4
 
 
 @dataclass(frozen=True)
@@ -164,8 +169,9 @@ def _train_epoch(model, images, labels, optimizer, schedule, cfg, steps, generat
         with autocast(cfg.bf16, device):
             logits = model(x)
         loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"classifier loss became {loss.item()} at step {step}; lower the learning rate")
+        if not torch.isfinite(loss) or loss.abs() > LOSS_BOUND:
+            raise TrainingDiverged(f"classifier loss became {loss.item():.4g} at step {step}; lower the learning rate "
+                                   "(--set lr=...)")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

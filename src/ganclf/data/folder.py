@@ -84,6 +84,7 @@ def _checked_size(size) -> int:
 
 def list_folder(root: Path) -> tuple[list[str], list[Entry]]:
     """Class names and every image file, in a fixed order: train by class, test by class, unlabelled."""
+    _utf8(root)
     if not root.is_dir():
         raise DataError(f"{root}: no such folder")
     if not (root / "train").is_dir():
@@ -110,7 +111,10 @@ def _class_names(split_dir: Path) -> list[str]:
     stray = next((p for p in sorted(split_dir.iterdir()) if p.is_file() and _is_image(p.name)), None)
     if stray is not None:
         raise DataError(f"{stray}: an image directly in {split_dir.name}/ (images go in {split_dir.name}/<class>/)")
-    return sorted(p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    names = sorted(p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for name in names:
+        _utf8(split_dir / name)
+    return names
 
 
 def _labelled(root: Path, split: str, classes: list[str]) -> list[Entry]:
@@ -132,12 +136,22 @@ def _images_under(root: Path, sub: str) -> list[tuple[str, tuple[int, int]]]:
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         for name in sorted(filenames):
             if _is_image(name) and not name.startswith("."):
+                _utf8(os.path.join(dirpath, name))
                 try:
                     st = os.stat(os.path.join(dirpath, name))
                 except OSError as err:  # e.g. a dangling link
                     _unreadable(err)
                 found.append((f"{rel_dir}/{name}", (st.st_size, st.st_mtime_ns)))
     return found
+
+
+def _utf8(path) -> None:
+    """A name that is not UTF-8 cannot be recorded in JSON; the message shows its bytes escaped, so it prints."""
+    try:
+        str(path).encode()
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise DataError(f"{shown}: a file name that is not UTF-8; rename it") from None
 
 
 def _unreadable(err: OSError):

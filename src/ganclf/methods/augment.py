@@ -75,7 +75,7 @@ def run_augment(dataset: Dataset, split: Split, run: Run, cfg: AugmentConfig, se
             results[mix] = _train_mix(mix, data, train, dataset, run, cfg, seed, quiet, real_rows)[1]
     return {"method": "augment", "augment_config": config_to_dict(cfg), "gan_run": cfg.gan,
             "steps_matched_to": "the real-only classifier (cnn-shift's with shift, cnn's without)",
-            "gan_labels_inside_budget": _gan_labels_inside(cfg.gan, split),
+            **gan_labels(dataset, split, cfg),
             "mixes": {m: {k: r[k] for k in ("val_accuracy", "test_accuracy")} for m, r in results.items()},
             **{k: v for k, v in results[_main_mix(cfg.mixes)].items() if k != "method"}}
 
@@ -142,13 +142,18 @@ def _mix_real(real, synthetic, real_fraction):
              torch.cat([real[1].repeat(repeats), synthetic[1]])), repeats * len(real[0]))
 
 
-def _gan_labels_inside(gan_run: str, split) -> bool:
-    """Whether the cGAN saw only labels this classifier may see too (else real+gen gets extra labels)."""
+def gan_labels(dataset, split, cfg: AugmentConfig) -> dict:
+    """Whether the cGAN saw only labels this classifier may see too, and how many it saw beyond them: they are
+    labels the number cost too, so api.run counts them in labels_used."""
     from ..data.splits import read_split_indices
-    labelled = read_split_indices(gan_run)
-    return labelled is not None and set(labelled.tolist()) <= set(split.labelled.tolist())
+    labelled = read_split_indices(cfg.gan)
+    if labelled is None:
+        raise ConfigError(f"{cfg.gan}/split.json: unreadable, so the labels the GAN saw cannot be counted")
+    outside = set(labelled.tolist()) - set(split.labelled.tolist()) - set(split.validation.tolist())
+    return {"gan_labels_inside_budget": not outside, "gan_labels_outside_budget": len(outside)}
 
 
 AUGMENT = Method("augment", "a conditional GAN's images added to the real ones", run_augment,
                  {"default": AugmentConfig()},
-                 shared_gan=SharedGAN("cdcgan", images="budget"), check=check_augment, control="cnn")
+                 shared_gan=SharedGAN("cdcgan", images="budget"), check=check_augment, check_data=gan_labels,
+                 control="cnn")

@@ -240,11 +240,14 @@ def gan_meta(dataset: Dataset, cfg: GANConfig, seed: int, ref: str | None = None
 
 
 def load_gan(run_dir):
-    """(generator to sample from, discriminator, metadata) from a GAN run directory's checkpoint; checkpoints of
-    ganclf before the shared GAN core are read too."""
+    """(generator to sample from, discriminator, metadata) from a finished GAN run directory's checkpoint; an
+    interrupted, half-trained one is refused. Checkpoints of ganclf before the shared GAN core are read too."""
     path = Path(run_dir) / CHECKPOINT
     if not path.exists():
         raise RunError(f"{run_dir} holds no GAN checkpoint ({CHECKPOINT}); train one with `ganclf train-gan`")
+    if not (Path(run_dir) / "results.json").is_file():
+        raise RunError(f"{run_dir} holds an interrupted GAN run, not a finished one; resume it to the end "
+                       f"(ganclf train-gan --resume {run_dir}) before using it")
     state, meta = load_checkpoint(path)
     if meta.get("kind", "gan") != "gan":
         raise RunError(f"{path} is not a GAN checkpoint (it holds a {meta.get('kind')} run)")

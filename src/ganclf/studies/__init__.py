@@ -9,7 +9,7 @@ from .. import stats
 from ..config import ConfigError, make_config
 from ..files import write_json
 from ..provenance import provenance
-from ..runs import RunError, difference, read_json
+from ..runs import RunError, difference, is_empty, lock, read_json, unlock
 from .plan import DEMONSTRATIONS, PRESETS, Cell, GANJob, StudyConfig, plan
 from .run import run_cell, run_gan, run_sequential, shared_gans, write_results
 
@@ -53,8 +53,16 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     for name in cfg.datasets:
         load_dataset(name, data_dir)  # downloads (or fails) once, before any cell
     out = Path(out)
-    _open_study(out, {"preset": preset, **cfg.to_dict(), **({"declaration": _identity(declaration)}
-                                                          if declaration else {})})
+    held = _open_study(out, {"preset": preset, **cfg.to_dict(), **({"declaration": _identity(declaration)}
+                                                                 if declaration else {})})
+    try:
+        return _run_study(cfg, preset, out, run_plan, data_dir, quiet, executor, declaration)
+    finally:
+        unlock(held)
+
+
+def _run_study(cfg: StudyConfig, preset: str, out: Path, run_plan, data_dir, quiet: bool, executor: str,
+               declaration: dict | None) -> dict:
     start = time.time()
     rows, failed = run_plan(cfg, out, data_dir, quiet)
     elapsed = round(time.time() - start, 1)
@@ -126,13 +134,14 @@ def _executor(name: str, address, cpus_per_cell, gpus_per_cell):
     raise ConfigError(f"unknown executor {name!r}: sequential or ray")
 
 
-def _open_study(out: Path, config: dict) -> None:
+def _open_study(out: Path, config: dict) -> int:
     """A study's rule for OUT, applied before anything is written: a missing or empty folder becomes a new study,
     a folder holding this very study (its study.json) is resumed; anything else (a single run, another study, a
-    file, other content) is refused, so no run's results are overwritten."""
+    file, other content) is refused, so no run's results are overwritten. Returns OUT's lock (one study at a
+    time in OUT), taken before study.json is written."""
     if out.exists() and not out.is_dir():
         raise RunError(f"{out} is a file, not a study directory")
-    if out.exists() and any(out.iterdir()):
+    if not is_empty(out):
         if not (out / "study.json").is_file():
             held = "a single ganclf run" if (out / "config.json").exists() else "no ganclf study"
             raise RunError(f"{out} is not empty and holds {held}; choose another output directory")
@@ -141,8 +150,10 @@ def _open_study(out: Path, config: dict) -> None:
         stored = {**{k: asked[k] for k in ADDED_SETTINGS if k in asked and k not in stored}, **stored}
         if stored != asked:
             raise RunError(f"{out} holds another study ({difference(stored, asked)}); choose another output directory")
-        return
-    write_json(out / "study.json", config)
+    held = lock(out)
+    if not (out / "study.json").is_file():
+        write_json(out / "study.json", config)
+    return held
 
 
 def _as_tuple(value):

@@ -36,8 +36,10 @@ class StudyConfig:
     def __post_init__(self):
         for name in self.methods:
             check_method_name(name)
-        if self.seeds < 1 or not 0 <= self.first_seed <= 2**31 - 1 - self.seeds or not self.datasets or not self.labels or not self.validation:
-            raise ConfigError("a study needs at least one dataset, label budget, validation size and seed")
+        if self.seeds < 1 or not 0 <= self.first_seed <= 2**31 - 1 - self.seeds or not self.datasets \
+                or not self.labels or not self.validation or not self.methods:
+            raise ConfigError("a study needs at least one dataset, label budget, validation size, method and seed "
+                              "(seeds from 0 up)")
         if self.quality_samples != 0 and not 10 <= self.quality_samples <= 1_000_000:
             raise ConfigError("quality_samples must be 0 (no GAN quality) or 10 to 1,000,000 generated images")
         for budget in (*self.labels, self.gan_images):

@@ -8,8 +8,8 @@ through `Progress`, which logs to the "ganclf.study" logger.
 """
 import csv
 import io
-import json
 import logging
+import math
 import threading
 import time
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 from .. import api
 from ..files import write_atomic, write_json
 from ..logs import show_by_default
-from ..runs import METRICS_LOG, read_json
+from ..runs import METRICS_LOG, RunError, read_json
 from ..threads import use_cpus
 from .estimate import pace, study_seconds, typical_seconds
 from .plan import Cell, GANJob, StudyConfig, plan
@@ -55,7 +55,7 @@ def run_cell(cell: Cell, root, data_dir=None, download: bool = False) -> dict:
 
 def scored(results: dict, job: GANJob) -> bool:
     """Whether a shared GAN's results hold the quality its study asks for (or it asks for none)."""
-    return not job.quality_samples or (results.get("quality") or {}).get("n_samples") == job.quality_samples
+    return not job.quality_samples or api.quality_of(results, job.quality_samples) is not None
 
 
 def gan_folder(name: str) -> str:
@@ -67,8 +67,9 @@ def finished(root, folder: str) -> bool:
 
 
 def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) -> dict:
+    check_cell_results(results, out / "results.json")
     gan_results = gan / "results.json" if gan else None
-    gan_time = json.loads(gan_results.read_text()).get("wall_time_s") if gan and gan_results.exists() else None
+    gan_time = read_json(gan_results).get("wall_time_s") if gan and gan_results.exists() else None
     return {"dataset": cell.dataset, "validation": cell.validation, "method": cell.method, "labels": cell.labels,
             "seed": cell.seed, "n_labelled": results.get("n_labelled"),
             "n_validation": results.get("n_validation"), "labels_used": results.get("labels_used"),
@@ -76,6 +77,28 @@ def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) ->
             "test_accuracy": results["test_accuracy"], "wall_time_s": results["wall_time_s"],
             "gan_wall_time_s": gan_time, "gan": cell.gan, "gan_dir": str(gan) if gan else None, "run_dir": str(out),
             "cached": cached}
+
+
+# What a study reads back from a cell's results.json: key -> (types, smallest, largest, may be missing or null)
+CELL_FIELDS = {"test_accuracy": ((int, float), 0, 1, False), "val_accuracy": ((int, float), 0, 1, True),
+               "wall_time_s": ((int, float), 0, None, False), "n_labelled": ((int,), 0, None, True),
+               "n_validation": ((int,), 0, None, True), "labels_used": ((int,), 0, None, True)}
+
+
+def check_cell_results(results: dict, path: Path) -> None:
+    """A cell's results, as read back, are what a summary can use, or a RunError naming the file."""
+    for key, (types, low, high, optional) in CELL_FIELDS.items():
+        value = results.get(key)
+        if value is None and optional:
+            continue
+        if value is None:
+            raise RunError(f"{path}: no {key}; move the cell away to run it again")
+        bad = not isinstance(value, types) or isinstance(value, bool) or not math.isfinite(value) or \
+            value < low or (high is not None and value > high)
+        if bad:
+            within = f"from {low} to {high}" if high is not None else f"of at least {low}"
+            raise RunError(f"{path}: {key} is {str(value)[:40]!r}, not a number {within}; move the cell away to "
+                           "run it again")
 
 
 def shared_gans(rows: list[dict]) -> list[dict]:
