@@ -10,6 +10,7 @@ from .data.splits import default_validation_size
 from .files import write_json
 from .gan_loop import CHECKPOINT
 from .methods import get_method
+from .names import PRESET_ALIASES
 from .runs import RunError, open_run, read_json, reason
 from .scalars import scalars, summary_writer, wanted
 
@@ -34,7 +35,7 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
         return _resume(Path(out if resume is True else resume), method, data_dir, download, quiet, settings,
                        tensorboard)
     entry = get_method(method)
-    preset = preset or entry.default_preset
+    method, preset = entry.name, PRESET_ALIASES.get(preset, preset) or entry.default_preset  # old names accepted
     cfg = make_config(entry.presets, preset, method, **settings)
     if entry.check:
         entry.check(cfg)
@@ -146,7 +147,7 @@ def trained_gan(out, preset: str = "dcgan", quiet: bool = True, **settings) -> P
     return Path(out)
 
 
-# Shorthands for run(...), as the seed projects' commands named them.
+# Shorthands for run(...), as the original projects' commands named them.
 def baseline(method: str = "cnn", **kwargs) -> dict:
     return run(method, **kwargs)
 

@@ -135,10 +135,10 @@ def _comparison_table(summary: list[dict]) -> str:
         classes.append([""] + ["best" if s is not None and best[s["labels"]] is s else "" for s in cells] + ["ref"])
     used = ", ".join(f"{lab}: {by_key[(methods[0], lab)]['labels_used']:,}" for lab in labels
                      if by_key.get((methods[0], lab)) and by_key[(methods[0], lab)].get("labels_used"))
-    return (html.table(["method"] + [f"{lab} labels" for lab in labels] + ["seed projects reported"], rows, classes) +
+    return (html.table(["method"] + [f"{lab} labels" for lab in labels] + ["original projects reported"], rows, classes) +
             "<p>Mean ± standard deviation of test accuracy over seeds, [95% interval of the mean], best per budget "
             f"highlighted. Labels used per budget, validation included: {used or 'n/a'}. The last column is what "
-            "the seed projects this toolkit grew from reported for the same method and budget (their code, their "
+            "the original projects this toolkit grew from reported for the same method and budget (their code, their "
             "selection), for orientation only.</p>")
 
 
