@@ -42,6 +42,13 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     every CPU it may use) or "ray" (each cell and shared GAN a Ray task of cpus_per_cell CPUs, default 1, and
     gpus_per_cell of a GPU, default a quarter where the cluster has GPUs; `address` joins a running cluster,
     None starts one on this machine). Cells that failed are listed under "failed"; the report covers the rest.
+
+    Returns a dict with: summary (one row per dataset, validation, method and budget: mean, std, ci_low, ci_high
+    of test accuracy over `seeds`, labels_used, wall_time_s), verdict (one row per comparison and budget: method,
+    control, labels, n seeds, mean difference, ci_low, ci_high, verdict "helps" / "hurts" / "no detectable
+    difference" / "not enough seeds", and a sentence), gans (each shared GAN: its quality scores and the cells
+    that used it), cells (every finished cell's results row), failed (cell, error), report (the path of
+    report.html, None when no cell finished), out, elapsed_s.
     """
     from ..data import load_dataset
     validation = (validation,) if isinstance(validation, int) else validation
@@ -161,5 +168,5 @@ ADDED_SETTINGS = ("quality_samples",)  # StudyConfig fields newer than the first
 def command(cfg: StudyConfig, preset: str, out) -> str:
     validation = ",".join("default" if v is None else str(v) for v in cfg.validation)
     return (f"ganclf study --preset {preset} --dataset {','.join(cfg.datasets)} --labels {','.join(cfg.labels)} "
-            f"--seeds {cfg.seeds} --methods {','.join(cfg.methods)} --validation {validation} "
-            f"--quality-samples {cfg.quality_samples} --out {out}")
+            f"--n-seeds {cfg.seeds} --methods {','.join(cfg.methods)} --validation {validation} "
+            f"--samples {cfg.quality_samples} --out {out}")
