@@ -64,7 +64,7 @@ def _hidden(p, *names: str, dest: str, **kwargs) -> None:
 def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("method", metavar="METHOD", help=f"one of {', '.join(REGISTRY)}")
     p.add_argument("--preset", help="the method's preset (default: its first in `ganclf list`)")
-    p.add_argument("--epochs", type=int, help="override the preset's number of epochs")
+    p.add_argument("--epochs", type=int, metavar="N", help="override the preset's number of epochs")
     p.add_argument("--dataset", help="mnist, fashion-mnist, cifar10, svhn or a folder of images (train/<class>/, "
                    "optional test/<class>/ and unlabelled/; default: mnist, or the dataset of the GAN in --run)")
     p.add_argument("--labels", help="labelled budget: a count (100), a percentage (10%%) or 'all' (default: the "
@@ -106,8 +106,8 @@ def _run_options(p: argparse.ArgumentParser) -> None:
                    "preset's, mlp)")
     g.add_argument("--gen-loss", choices=("feature-matching", "combined"), help="ssl-gan: generator loss: feature "
                    "matching (default) or the original project 002's feature matching + minimax")
-    g.add_argument("--shift", type=int, help="ssl-gan, pi-model, augment: translate real images by up to this "
-                   "many pixels (default: the preset's)")
+    g.add_argument("--shift", type=int, metavar="PIXELS", help="cnn, cnn-shift, augment, ssl-gan, pi-model: "
+                   "translate real images at random by up to this many pixels (default: the preset's)")
 
 
 def _data_options(p: argparse.ArgumentParser) -> None:
