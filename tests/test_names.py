@@ -57,3 +57,9 @@ def test_old_stored_configurations_still_load():
     gan = config_to_dict(get_method("train-gan").presets["dcgan-original"])
     assert gan["networks"] == "original"
     assert config_from_dict(GANConfig, {**gan, "networks": "seed"}, "config").networks == "seed"
+
+
+def test_a_study_made_under_the_old_names_reads_in_the_new_ones():
+    from ganclf.studies import _renamed
+    stored = {"preset": "seeds", "methods": ["cnn-seed", "cnn"], "seeds": 1}
+    assert _renamed(stored) == {"preset": "original", "methods": ["cnn-original", "cnn"], "seeds": 1}

@@ -21,7 +21,7 @@ SEED_REPORTED = {
     ("mnist", "cnn", "10000"): (0.9785, "original 001: Keras CNN on 10k real images"),
     ("mnist", "cnn", "1000"): (0.80, "original 000: CNN at 1k"),
     ("mnist", "pca-knn", "1000"): (0.90, "original 000: PCA + k-NN at 1k"),
-    ("mnist", "transfer", "10000"): (0.9419, "originals 000/004: best transfer trial"),
+    ("mnist", "transfer", "10000"): (0.9419, "original 000/004: best transfer trial"),
     ("mnist", "transfer", "1000"): (0.87, "original 000: transferred D at 1k"),
     ("mnist", "augment", "10000"): (0.96875, "original 001: real + GAN images"),
     ("mnist", "ssl-gan", "10%"): (0.9255, "original 002: at 10% labels"),
