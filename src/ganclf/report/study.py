@@ -74,12 +74,12 @@ def _samples(rows: list[dict]) -> str:
     """The images of each generator the study trained, once per method and dataset (its first cell's)."""
     figures, shown = [], set()
     for r in rows:
-        for folder, what in ((r.get("gan_dir"), "the GAN it used"), (r["run_dir"], "its generator")):
+        for folder, what in ((r.get("gan_dir"), "its shared GAN"), (r["run_dir"], "its own generator")):
             image = Path(folder) / "samples.png" if folder else None
             if image and image.exists() and (r["dataset"], r["method"]) not in shown:
                 shown.add((r["dataset"], r["method"]))
-                figures.append(html.figure(image, f"{r['method']} ({r['dataset']}, {r['labels']} labels, seed "
-                                                  f"{r['seed']}): samples of {what}"))
+                figures.append(html.figure(image, f"{r['method']}, {what} ({r['dataset']}, {r['labels']} labels, "
+                                                  f"seed {r['seed']})"))
     return f"<div class='grid'>{''.join(figures)}</div>" if figures else ""
 
 
