@@ -24,6 +24,7 @@ QUALITY = (("fid", "FID", 2), ("precision", "precision", 3), ("recall", "recall"
 # A shared GAN this short, or this far from the real images, is flagged: its numbers describe an untrained GAN.
 SHORT_GAN_EPOCHS = 5
 LOW_PRECISION = 0.05
+SAMPLES_PX = 180  # two sample grids side by side in a 420 px window; 18 px a digit
 
 
 def write_study_report(out: Path, config: dict, summary: list[dict], verdict: list[dict], rows: list[dict],
@@ -79,7 +80,7 @@ def _samples(rows: list[dict]) -> str:
             if image and image.exists() and (r["dataset"], r["method"]) not in shown:
                 shown.add((r["dataset"], r["method"]))
                 figures.append(html.figure(image, f"{r['method']}, {what} ({r['dataset']}, {r['labels']} labels, "
-                                                  f"seed {r['seed']})"))
+                                                  f"seed {r['seed']})", width=SAMPLES_PX))
     return f"<div class='grid'>{''.join(figures)}</div>" if figures else ""
 
 
