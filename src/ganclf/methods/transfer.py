@@ -98,7 +98,8 @@ def _check(cfg: TransferConfig) -> None:
 
 def need_gan(path: str, method: str) -> str:
     if not path:
-        raise ConfigError(f"{method} needs a trained GAN: set gan to a train-gan run directory")
+        raise ConfigError(f"{method} needs a trained GAN: set gan (--run on the command line) to a train-gan run "
+                          "directory")
     return path
 
 
