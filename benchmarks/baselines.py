@@ -9,7 +9,7 @@ from common import DATA_ROOT, mean_std, print_table, write_results
 
 from ganclf import baseline
 
-CELLS = [("cnn-seed", "10000"), ("cnn", "10000"), ("cnn", "1000"), ("cnn", "100"), ("pca-knn", "all"),
+CELLS = [("cnn-original", "10000"), ("cnn", "10000"), ("cnn", "1000"), ("cnn", "100"), ("pca-knn", "all"),
          ("pca-knn", "1000")]
 
 

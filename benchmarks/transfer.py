@@ -44,7 +44,7 @@ def main() -> None:
     for seed in [args.seed] if args.seed is not None else range(args.seeds):
         if args.trials:
             gan_dir, gan_time = gan("dcgan", "seed", "10000", seed, 50)
-            for trial in ("seed-trial1", "seed-trial2", "seed-trial3"):
+            for trial in ("original-trial1", "original-trial2", "original-trial3"):
                 r = transfer(gan_dir, "10000", seed, trial, compare=False)
                 rows.append({"preset": trial, "labels": "10000", "seed": seed, "val": round(r["val_accuracy"], 4),
                              "test": round(r["test_accuracy"], 4), "gan_time_s": gan_time})

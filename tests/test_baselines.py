@@ -37,8 +37,8 @@ def test_cnn_baseline_end_to_end(tmp_path):
 
 
 def test_same_seed_same_result(tmp_path):
-    a = baseline("cnn-seed", labels="100", seed=2, out=tmp_path / "a", epochs=2, quiet=True)
-    b = baseline("cnn-seed", labels="100", seed=2, out=tmp_path / "b", epochs=2, quiet=True)
+    a = baseline("cnn-original", labels="100", seed=2, out=tmp_path / "a", epochs=2, quiet=True)
+    b = baseline("cnn-original", labels="100", seed=2, out=tmp_path / "b", epochs=2, quiet=True)
     assert a["test"]["confusion_matrix"] == b["test"]["confusion_matrix"]
 
 

@@ -186,7 +186,7 @@ def test_transfer_end_to_end_and_predict(tmp_path, dcgan_run):
 
 def test_transfer_frozen_body_stays_put(tmp_path, dcgan_run):
     out, _ = dcgan_run
-    api.transfer(out, labels="100", out=tmp_path / "t", preset="seed-trial1", epochs=1, compare=False, quiet=True)
+    api.transfer(out, labels="100", out=tmp_path / "t", preset="original-trial1", epochs=1, compare=False, quiet=True)
     trained, _ = load_checkpoint(tmp_path / "t" / "model.safetensors")
     gan, _ = load_checkpoint(out / "checkpoint.safetensors")
     body = {k[len("discriminator."):]: v for k, v in trained["model"].items() if k.startswith("discriminator.")}

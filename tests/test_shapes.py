@@ -56,12 +56,12 @@ def test_sizes_a_network_cannot_take_are_refused_by_name():
     with pytest.raises(ValueError, match="square"):
         build_gan("gan", "default", 10, (1, 28, 32))
     with pytest.raises(ValueError, match="at least 10"):
-        build_classifier("cnn-seed", 10, (1, 8, 8))
+        build_classifier("cnn-original", 10, (1, 8, 8))
 
 
 def test_layouts_at_28_and_32():
-    assert build_classifier("cnn-seed", 10)[7].in_features == 1600  # seed 004's Linear(1600, 128)
-    assert build_classifier("cnn-seed", 10, (3, 32, 32))[7].in_features == 2304
+    assert build_classifier("cnn-original", 10)[7].in_features == 1600  # original 004's Linear(1600, 128)
+    assert build_classifier("cnn-original", 10, (3, 32, 32))[7].in_features == 2304
     for shape, stem in (((1, 28, 28), 7), ((3, 32, 32), 8)):
         g, d = build_gan("dcgan", "default", 0, shape)
         assert g.shape[1:] == (stem, stem) and d.feature_dim == 4 * 64 * 4 * 4  # D ends at 4x4 either way
@@ -119,7 +119,7 @@ def gans(folder, tmp_path_factory):
 TINY = {  # a few steps of each method; a method not listed here runs one epoch of its default preset
     "cnn": {"epochs": 1, "min_steps_per_epoch": 0},
     "cnn-shift": {"epochs": 1, "min_steps_per_epoch": 0},
-    "cnn-seed": {"epochs": 1},
+    "cnn-original": {"epochs": 1},
     "pca-knn": {},
     "transfer": {"epochs": 2, "min_steps_per_epoch": 0, "gan": "dcgan"},  # one epoch frozen, one fine-tuned
     "transfer-scratch": {"epochs": 2, "min_steps_per_epoch": 0},

@@ -13,7 +13,7 @@ from ganclf import study
 from ganclf.methods import REGISTRY, get_method
 from ganclf.studies import Cell
 
-TINY = dict(labels="100,200", seeds=2, methods="cnn-seed,pca-knn")
+TINY = dict(labels="100,200", seeds=2, methods="cnn-original,pca-knn")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,8 @@ def test_study_writes_every_cell_and_a_report(finished):
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 * 2 * 2
-    assert {(r["method"], r["labels"]) for r in rows} == {(m, b) for m in ("cnn-seed", "pca-knn") for b in ("100", "200")}
+    assert {(r["method"], r["labels"]) for r in rows} == {(m, b) for m in ("cnn-original", "pca-knn")
+                                                          for b in ("100", "200")}
     assert all(0.1 < float(r["test_accuracy"]) <= 1 for r in rows)
     summary = {(s["method"], s["labels"]): s for s in results["summary"]}
     assert summary[("pca-knn", "200")]["seeds"] == 2

@@ -43,7 +43,7 @@ elif job == "dall":
     res[job] = info
 elif job == "dseed":
     out, info = gan(job, "dcgan", "seed", "10000")
-    for p in ("seed-trial1", "seed-trial2", "seed-trial3"):
+    for p in ("original-trial1", "original-trial2", "original-trial3"):
         r = api.transfer(out, labels="10000", preset=p, out=root / f"tr-{p}", data_dir=DATA, quiet=True, compare=False)
         info[p] = {"val": r["val_accuracy"], "test": r["test_accuracy"]}
     res[job] = info

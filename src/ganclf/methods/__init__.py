@@ -8,10 +8,12 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
+from ..names import method_name
+
 # name -> "module:attribute" of its Method
 REGISTRY = {
     "cnn": "ganclf.methods.baseline:CNN",
-    "cnn-seed": "ganclf.methods.baseline:CNN_SEED",
+    "cnn-original": "ganclf.methods.baseline:CNN_ORIGINAL",
     "cnn-shift": "ganclf.methods.baseline:CNN_SHIFT",
     "pca-knn": "ganclf.methods.baseline:PCA_KNN",
     "transfer": "ganclf.methods.transfer:TRANSFER",
@@ -56,9 +58,9 @@ def method_names(kind: str | None = None) -> list[str]:
 
 
 def check_method_name(name: str) -> str:
-    if name not in REGISTRY:
-        raise ValueError(f"unknown method {name!r}; choose from {', '.join(REGISTRY)}")
-    return name
+    """The registered name of `name` (an old name such as cnn-seed mapped to its new one), or a ValueError listing
+    the valid names."""
+    return method_name(name)
 
 
 def get_method(name: str) -> Method:

@@ -1,4 +1,4 @@
-"""Conditional-GAN augmentation (seed 001): train the same classifier on real images, real + generated, or
+"""Conditional-GAN augmentation (original project 001): train the same classifier on real images, real + generated, or
 generated only, always validated and tested on real images it never saw.
 
 Unlike the seed, generated images are on the real images' scale ([-1, 1]), class-balanced, shuffled (the loop

@@ -28,7 +28,7 @@ LOSSES = ("nonsaturating", "hinge")
 @dataclass(frozen=True)
 class GANConfig:
     model: str = "dcgan"  # gan | dcgan | cdcgan (conditional)
-    networks: str = "default"  # default | seed | cnn (dcgan): which generator and discriminator (models/gans.py)
+    networks: str = "default"  # default | original | cnn (dcgan): which generator and discriminator (models/gans.py)
     epochs: int = 30
     batch_size: int = 64
     lr_g: float = 2e-4
@@ -55,21 +55,22 @@ class GANConfig:
         return self.model in CONDITIONAL
 
 
-# The seed presets repeat the seed projects' settings. min_steps_per_epoch: 1,500 steps over the default epochs.
+# The -original presets repeat the original projects' settings. min_steps_per_epoch: 1,500 steps over the default
+# epochs.
 PRESETS = {
     "gan": GANConfig(model="gan", epochs=50, batch_size=64, ema=0.999, min_steps_per_epoch=30),
-    "gan-seed": GANConfig(model="gan", networks="seed", epochs=100, batch_size=256, bf16=False),
+    "gan-original": GANConfig(model="gan", networks="original", epochs=100, batch_size=256, bf16=False),
     "dcgan": GANConfig(model="dcgan", epochs=20, batch_size=64, ema=0.999, min_steps_per_epoch=75),
     # A discriminator laid out as the default CNN (at twice its width), the one to transfer.
     "dcgan-cnn": GANConfig(model="dcgan", networks="cnn", epochs=20, batch_size=64, ema=0.999,
                            min_steps_per_epoch=75),
-    "dcgan-seed": GANConfig(model="dcgan", networks="seed", epochs=50, batch_size=100, lr_g=1e-4, lr_d=1e-4,
+    "dcgan-original": GANConfig(model="dcgan", networks="original", epochs=50, batch_size=100, lr_g=1e-4, lr_d=1e-4,
                             beta1=0.9, bf16=False),
     # Chosen on validation CAS (H100 sweep, 10k images): hinge 96.5% vs non-saturating 95.7% at 20 epochs,
     # 97.3% at 40; the AC-GAN class term 95.7% vs 95.1% without it.
     "cdcgan": GANConfig(model="cdcgan", epochs=40, batch_size=64, ema=0.999, min_steps_per_epoch=38, loss="hinge",
                         class_weight=1.0),
-    "cdcgan-seed": GANConfig(model="cdcgan", networks="seed", epochs=30, batch_size=256, bf16=False),
+    "cdcgan-original": GANConfig(model="cdcgan", networks="original", epochs=30, batch_size=256, bf16=False),
 }
 
 

@@ -1,9 +1,9 @@
-"""Semi-supervised GAN (Salimans et al. 2016, "Improved Techniques for Training GANs"; seed 002's method).
+"""Semi-supervised GAN (Salimans et al. 2016, "Improved Techniques for Training GANs"; original project 002's method).
 
 The discriminator is a K+1-class classifier parameterised by K logits with the fake class's logit fixed at 0,
 so D(x) = Z / (Z + 1) with Z = sum_k exp(l_k). Labelled images give a cross-entropy loss, unlabelled and
 generated images the log-sum-exp GAN loss; the generator matches the mean of D's last hidden features on real
-unlabelled images (feature matching), optionally plus seed 002's minimax term. The classifier tested is an
+unlabelled images (feature matching), optionally plus original project 002's minimax term. The classifier tested is an
 exponential moving average of D's weights (noise off), picked at its best validation epoch.
 """
 import copy

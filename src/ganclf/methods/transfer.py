@@ -14,7 +14,7 @@ from .classify import report_classifier, seed_everything, split_tensors
 from ..models.gans import build_gan
 from .gan import load_gan
 
-SEED_SGD = TrainConfig(epochs=15, batch_size=100, optimizer="sgd", lr=0.01, bf16=False, select_best=False)
+ORIGINAL_SGD = TrainConfig(epochs=15, batch_size=100, optimizer="sgd", lr=0.01, bf16=False, select_best=False)
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,12 @@ class TransferConfig:
 
 PRESETS = {
     "default": TransferConfig(),
-    # Seeds 000/004: SGD 0.01, batch 100, 15 epochs; trial 1 never unfreezes; 2 unfreezes after 5; 3 adds Dense 128.
-    "seed-trial1": TransferConfig(head="linear", dropout=0.0, frozen=True, train=SEED_SGD),
-    "seed-trial2": TransferConfig(head="linear", dropout=0.0, unfreeze_after=5, train=SEED_SGD),
-    "seed-trial3": TransferConfig(head="mlp", head_activation=False, dropout=0.0, unfreeze_after=7, train=SEED_SGD),
+    # The original projects 000/004: SGD 0.01, batch 100, 15 epochs; trial 1 never unfreezes; 2 unfreezes after 5;
+    # 3 adds Dense 128.
+    "original-trial1": TransferConfig(head="linear", dropout=0.0, frozen=True, train=ORIGINAL_SGD),
+    "original-trial2": TransferConfig(head="linear", dropout=0.0, unfreeze_after=5, train=ORIGINAL_SGD),
+    "original-trial3": TransferConfig(head="mlp", head_activation=False, dropout=0.0, unfreeze_after=7,
+                                      train=ORIGINAL_SGD),
 }
 
 
@@ -96,7 +98,8 @@ def _check(cfg: TransferConfig) -> None:
 
 def need_gan(path: str, method: str) -> str:
     if not path:
-        raise ConfigError(f"{method} needs a trained GAN: set gan to a train-gan run directory")
+        raise ConfigError(f"{method} needs a trained GAN: set gan (--run on the command line) to a train-gan run "
+                          "directory")
     return path
 
 
@@ -113,7 +116,7 @@ def check_gan_dataset(gan_meta: dict, dataset: Dataset, path: str) -> None:
 
 
 def _train_in_phases(model, data, cfg: TransferConfig, run, seed, quiet) -> list[dict]:
-    """Phase 1 trains the head on the frozen body; phase 2 (a fresh optimizer, as the seeds did) trains all."""
+    """Phase 1 trains the head on the frozen body; phase 2 (a fresh optimizer, as the originals did) trains all."""
     frozen_epochs, history = cfg.frozen_epochs, []
     if frozen_epochs:
         model.set_body_trainable(False)

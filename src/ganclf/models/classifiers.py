@@ -5,10 +5,10 @@ from torch import nn
 MNIST_SHAPE = (1, 28, 28)
 
 
-def seed_cnn(num_classes: int = 10, shape: tuple = MNIST_SHAPE) -> nn.Module:
-    """Seed 004's CNN, layer for layer: the Dense 128 has no activation, as in its code. Its flattened width
-    follows the image size (1,600 at 28x28, 2,304 at 32x32)."""
-    channels, side = check_shape(shape, "cnn-seed", min_side=10)
+def original_cnn(num_classes: int = 10, shape: tuple = MNIST_SHAPE) -> nn.Module:
+    """The original project 004's CNN, layer for layer: the Dense 128 has no activation, as in its code. Its
+    flattened width follows the image size (1,600 at 28x28, 2,304 at 32x32)."""
+    channels, side = check_shape(shape, "cnn-original", min_side=10)
     side = ((side - 2) // 2 - 2) // 2  # two valid 3x3 convolutions, each followed by a 2x2 max-pool
     model = nn.Sequential(
         nn.Conv2d(channels, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
@@ -19,7 +19,7 @@ def seed_cnn(num_classes: int = 10, shape: tuple = MNIST_SHAPE) -> nn.Module:
 
 
 def keras_init(model: nn.Module) -> nn.Module:
-    """Keras's defaults (Glorot-uniform weights, zero biases), so seed presets train as the seeds did."""
+    """Keras's defaults (Glorot-uniform weights, zero biases), so -original presets train as the originals did."""
     for layer in model.modules():
         if isinstance(layer, (nn.Conv2d, nn.Linear, nn.ConvTranspose2d)):
             nn.init.xavier_uniform_(layer.weight)
@@ -59,10 +59,12 @@ def check_shape(shape, network: str, min_side: int = 16, multiple: int = 1) -> t
     return channels, height
 
 
-CLASSIFIERS = {"cnn": cnn, "cnn-seed": seed_cnn}
+CLASSIFIERS = {"cnn": cnn, "cnn-original": original_cnn}
+ARCH_ALIASES = {"cnn-seed": "cnn-original"}  # the old name, still in the configs of runs made before 0.3
 
 
 def build_classifier(name: str, num_classes: int = 10, shape: tuple = MNIST_SHAPE, **kwargs) -> nn.Module:
+    name = ARCH_ALIASES.get(name, name)
     if name not in CLASSIFIERS:
         raise ValueError(f"unknown classifier {name!r}; choose from {', '.join(CLASSIFIERS)}")
     return CLASSIFIERS[name](num_classes, shape=tuple(shape), **kwargs)

@@ -16,7 +16,7 @@ from .classifiers import MNIST_SHAPE, check_shape, keras_init
 
 
 class Generator(nn.Module):
-    """z (and an optional label embedding, concatenated as in seed 001) -> a dense or 1x1 stem -> conv body."""
+    """z (and an optional label embedding, as in original project 001) -> a dense or 1x1 stem -> conv body."""
 
     def __init__(self, stem: nn.Module, body: nn.Module, z_dim: int, shape: tuple, num_classes: int = 0,
                  embed_dim: int = 10):
@@ -36,7 +36,7 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """A conv/dense body -> flat features -> one real/fake logit.
 
-    Conditioning (num_classes > 0) is either 'plane' (seed 001: the label embedded as an HxW extra input
+    Conditioning (num_classes > 0) is either 'plane' (original project 001: the label embedded as an HxW extra input
     channel; without a label, as when transferred to a classifier, the plane is zero) or 'projection'
     (Miyato & Koyama 2018: logit + <embed(y), features>, so the features never depend on the label).
     """
@@ -134,9 +134,9 @@ def tf_dcgan(num_classes: int = 0, z_dim: int = 100, shape: tuple = MNIST_SHAPE)
 
 
 def gandalf_cdcgan(num_classes: int = 10, z_dim: int = 64, shape: tuple = MNIST_SHAPE):
-    """Seed 001's conditional DCGAN: label embedding concatenated to z; label as an extra image channel in D.
+    """Original project 001's conditional DCGAN: label embedding concatenated to z; label as an extra channel in D.
 
-    G grows 1x1 to the (H/4)x(H/4) stem in two up-convolutions: 1 -> 3 -> 7 at 28 (seed 001's 3x3 kernels),
+    G grows 1x1 to the (H/4)x(H/4) stem in two up-convolutions: 1 -> 3 -> 7 at 28 (original 001's 3x3 kernels),
     1 -> 4 -> 8 at 32 (the DCGAN paper's 4x4 start), then doubles twice."""
     channels, side = check_shape(shape, "cdcgan (seed)", 16, 4)
     b = side // 4
@@ -165,7 +165,7 @@ def mlp_gan(num_classes: int = 0, z_dim: int = 100, shape: tuple = MNIST_SHAPE):
 
 
 def keras_gan(num_classes: int = 0, z_dim: int = 100, shape: tuple = MNIST_SHAPE):
-    """Seed 003's Keras GAN: conv D (dropout 0.4), G dense 128x7x7 -> two 4x4 stride-2 up-convs -> 7x7 conv."""
+    """Original project 003's Keras GAN: conv D (dropout 0.4), G dense 128x7x7 -> two 4x4 stride-2 up-convs -> 7x7."""
     channels, side = check_shape(shape, "gan (seed)", 16, 4)
     b = side // 4
     act = lambda: nn.LeakyReLU(0.2)  # noqa: E731
@@ -179,7 +179,7 @@ def keras_gan(num_classes: int = 0, z_dim: int = 100, shape: tuple = MNIST_SHAPE
 
 
 def normal_init(model: nn.Module) -> nn.Module:
-    """DCGAN paper initialisation N(0, 0.02), as seed 001 used."""
+    """DCGAN paper initialisation N(0, 0.02), as the original project 001 used."""
     for layer in model.modules():
         if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
             nn.init.normal_(layer.weight, 0.0, 0.02)
@@ -191,10 +191,12 @@ def normal_init(model: nn.Module) -> nn.Module:
 
 # (model, preset) -> constructor(num_classes, shape=...) -> (generator, discriminator)
 GANS = {
-    ("gan", "default"): mlp_gan, ("gan", "seed"): keras_gan,
-    ("dcgan", "default"): dcgan, ("dcgan", "seed"): tf_dcgan, ("dcgan", "cnn"): cnn_dcgan,
-    ("cdcgan", "default"): dcgan, ("cdcgan", "seed"): gandalf_cdcgan,
+    ("gan", "default"): mlp_gan, ("gan", "original"): keras_gan,
+    ("dcgan", "default"): dcgan, ("dcgan", "original"): tf_dcgan, ("dcgan", "cnn"): cnn_dcgan,
+    ("cdcgan", "default"): dcgan, ("cdcgan", "original"): gandalf_cdcgan,
 }
+# the original projects' networks were "seed" before 0.3: GAN checkpoints and configs made then still load
+GANS.update({(model, "seed"): build for (model, networks), build in list(GANS.items()) if networks == "original"})
 CONDITIONAL = {"cdcgan"}
 
 
@@ -202,5 +204,5 @@ def build_gan(model: str, preset: str = "default", num_classes: int = 10, shape:
     if (model, preset) not in GANS:
         models = sorted({m for m, _ in GANS})
         raise ValueError(f"unknown GAN {model!r} with preset {preset!r}; models: {', '.join(models)}; "
-                         "presets: default, seed, cnn (dcgan only)")
+                         "presets: default, original, cnn (dcgan only)")
     return GANS[model, preset](num_classes if model in CONDITIONAL else 0, shape=tuple(shape))

@@ -1,4 +1,4 @@
-"""A GAN discriminator's feature body under a new K-way head (seeds 000/004's transfer trials)."""
+"""A GAN discriminator's feature body under a new K-way head (the original projects 000/004's transfer trials)."""
 import torch
 from torch import nn
 
@@ -13,7 +13,7 @@ class TransferClassifier(nn.Module):
         width = discriminator.feature_dim
         if head == "linear":
             self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, num_classes))
-        elif head == "mlp":  # the seed's trial 3 is Dense 128 with no activation, then Dense 10
+        elif head == "mlp":  # the original trial 3 is Dense 128 with no activation, then Dense 10
             self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, hidden),
                                       nn.ReLU() if activation else nn.Identity(), nn.Linear(hidden, num_classes))
         else:

@@ -15,6 +15,7 @@ td.ref{color:#777;font-style:italic}
 .grid{display:flex;flex-wrap:wrap;gap:1em} figure{margin:0} figcaption{font-size:.85em;color:#555}
 img{max-width:100%} pre{background:#f6f6f6;padding:.8em;overflow-x:auto}
 details{margin:.6em 0} summary{cursor:pointer;font-weight:600}
+@media (max-width:600px){body{margin:1em auto;padding:0 .5em} th,td{padding:.3em .4em} h1{font-size:1.4em}}
 """
 
 
@@ -33,8 +34,13 @@ def table(header: list[str], rows: list[list], classes: list[list[str]] | None =
     body = []
     for i, row in enumerate(rows):
         cls = classes[i] if classes else [""] * len(row)
-        body.append("<tr>" + "".join(f'<td class="{c}">{html.escape(str(v))}</td>' for v, c in zip(row, cls)) + "</tr>")
+        body.append("<tr>" + "".join(f'<td class="{c}">{_lines(v)}</td>' for v, c in zip(row, cls)) + "</tr>")
     return f"<div class='scroll'><table><tr>{head}</tr>{''.join(body)}</table></div>"
+
+
+def _lines(value) -> str:
+    """A cell's text, escaped; a newline in it starts a second line."""
+    return html.escape(str(value)).replace("\n", "<br>")
 
 
 def section(title: str, *parts: str, collapsed: bool = False) -> str:
@@ -44,7 +50,9 @@ def section(title: str, *parts: str, collapsed: bool = False) -> str:
 
 
 def page(title: str, lead: str, *sections: str) -> str:
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
             f"<p class='lead'>{html.escape(lead)}</p>{''.join(sections)}</body></html>")
 

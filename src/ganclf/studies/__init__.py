@@ -8,21 +8,23 @@ from pathlib import Path
 from .. import stats
 from ..config import ConfigError, make_config
 from ..files import write_json
+from ..methods import check_method_name
+from ..names import METHOD_ALIASES, STUDY_ALIASES
 from ..provenance import provenance
 from ..runs import RunError, difference, is_empty, lock, read_json, unlock
 from .plan import DEMONSTRATIONS, PRESETS, Cell, GANJob, StudyConfig, plan
 from .run import run_cell, run_gan, run_sequential, shared_gans, write_results
 
-# What the seed projects reported, shown beside our numbers: (dataset, method, labels) -> (accuracy, source).
+# What the original projects reported, shown beside our numbers: (dataset, method, labels) -> (accuracy, source).
 SEED_REPORTED = {
-    ("mnist", "cnn-seed", "10000"): (0.9597, "seed 004: its CNN"),
-    ("mnist", "cnn", "10000"): (0.9785, "seed 001: Keras CNN on 10k real images"),
-    ("mnist", "cnn", "1000"): (0.80, "seed 000: CNN at 1k"),
-    ("mnist", "pca-knn", "1000"): (0.90, "seed 000: PCA + k-NN at 1k"),
-    ("mnist", "transfer", "10000"): (0.9419, "seeds 000/004: best transfer trial"),
-    ("mnist", "transfer", "1000"): (0.87, "seed 000: transferred D at 1k"),
-    ("mnist", "augment", "10000"): (0.96875, "seed 001: real + GAN images"),
-    ("mnist", "ssl-gan", "10%"): (0.9255, "seed 002: at 10% labels"),
+    ("mnist", "cnn-original", "10000"): (0.9597, "original 004: its CNN"),
+    ("mnist", "cnn", "10000"): (0.9785, "original 001: Keras CNN on 10k real images"),
+    ("mnist", "cnn", "1000"): (0.80, "original 000: CNN at 1k"),
+    ("mnist", "pca-knn", "1000"): (0.90, "original 000: PCA + k-NN at 1k"),
+    ("mnist", "transfer", "10000"): (0.9419, "original 000/004: best transfer trial"),
+    ("mnist", "transfer", "1000"): (0.87, "original 000: transferred D at 1k"),
+    ("mnist", "augment", "10000"): (0.96875, "original 001: real + GAN images"),
+    ("mnist", "ssl-gan", "10%"): (0.9255, "original 002: at 10% labels"),
 }
 
 __all__ = ["study", "configure", "dry_run", "StudyConfig", "PRESETS", "Cell", "GANJob", "plan", "run_cell", "run_gan",
@@ -43,11 +45,21 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     every CPU it may use) or "ray" (each cell and shared GAN a Ray task of cpus_per_cell CPUs, default 1, and
     gpus_per_cell of a GPU, default a quarter where the cluster has GPUs; `address` joins a running cluster,
     None starts one on this machine). Cells that failed are listed under "failed"; the report covers the rest.
+
+    Returns a dict with: summary (one row per dataset, validation, method and budget: mean, std, ci_low, ci_high
+    of test accuracy over `seeds`, labels_used, wall_time_s), verdict (one row per comparison and budget: method,
+    control, labels, n seeds, mean difference, ci_low, ci_high, verdict "helps" / "hurts" / "no detectable
+    difference" / "not enough seeds", and a sentence), gans (each shared GAN: its quality scores and the cells
+    that used it), cells (every finished cell's results row), failed (cell, error), report (the path of
+    report.html, None when no cell finished), out, elapsed_s.
     """
     from ..data import load_dataset
+    validation = (validation,) if isinstance(validation, int) else validation
+    preset, methods = STUDY_ALIASES.get(preset, preset), _as_tuple(methods)  # old names: seeds, cnn-seed
+    methods = tuple(map(check_method_name, methods)) if methods else methods
     cfg, declaration = configure(preset, plan, allow_uncommitted, datasets=_as_tuple(dataset),
-                                 labels=_as_tuple(labels), seeds=seeds, methods=_as_tuple(methods),
-                                 validation=(validation,) if isinstance(validation, int) else validation, **settings)
+                                 labels=_as_tuple(labels), seeds=seeds, methods=methods, validation=validation,
+                                 **settings)
     preset = declaration["path"] if declaration else preset
     run_plan = _executor(executor, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
     for name in cfg.datasets:
@@ -145,7 +157,7 @@ def _open_study(out: Path, config: dict) -> int:
         if not (out / "study.json").is_file():
             held = "a single ganclf run" if (out / "config.json").exists() else "no ganclf study"
             raise RunError(f"{out} is not empty and holds {held}; choose another output directory")
-        asked, stored = json.loads(json.dumps(config)), read_json(out / "study.json")
+        asked, stored = json.loads(json.dumps(config)), _renamed(read_json(out / "study.json"))
         # a setting that a later ganclf added to StudyConfig is taken as asked, so an older study resumes
         stored = {**{k: asked[k] for k in ADDED_SETTINGS if k in asked and k not in stored}, **stored}
         if stored != asked:
@@ -154,6 +166,16 @@ def _open_study(out: Path, config: dict) -> int:
     if not (out / "study.json").is_file():
         write_json(out / "study.json", config)
     return held
+
+
+def _renamed(stored: dict) -> dict:
+    """A study.json written before the original projects' names changed (seeds, cnn-seed), in today's names."""
+    renamed = dict(stored)
+    if isinstance(stored.get("preset"), str):
+        renamed["preset"] = STUDY_ALIASES.get(stored["preset"], stored["preset"])
+    if isinstance(stored.get("methods"), list):
+        renamed["methods"] = [METHOD_ALIASES.get(m, m) if isinstance(m, str) else m for m in stored["methods"]]
+    return renamed
 
 
 def _as_tuple(value):
@@ -211,5 +233,5 @@ ADDED_SETTINGS = ("quality_samples", "first_seed", "family")  # StudyConfig fiel
 def command(cfg: StudyConfig, preset: str, out) -> str:
     validation = ",".join("default" if v is None else str(v) for v in cfg.validation)
     return (f"ganclf study --preset {preset} --dataset {','.join(cfg.datasets)} --labels {','.join(cfg.labels)} "
-            f"--seeds {cfg.seeds} --methods {','.join(cfg.methods)} --validation {validation} "
-            f"--quality-samples {cfg.quality_samples} --out {out}")
+            f"--n-seeds {cfg.seeds} --methods {','.join(cfg.methods)} --validation {validation} "
+            f"--samples {cfg.quality_samples} --out {out}")

@@ -9,7 +9,7 @@ from .plan import Cell, GANJob
 
 # Seconds a training step typically takes on 2 CPU cores, from the cells of benchmarks/results/study_quick.json
 # and verdict_cpu.json (their evaluation included).
-STEP_S = {"cnn": 0.035, "cnn-shift": 0.035, "cnn-seed": 0.03, "augment": 0.035, "transfer": 0.06,
+STEP_S = {"cnn": 0.035, "cnn-shift": 0.035, "cnn-original": 0.03, "augment": 0.035, "transfer": 0.06,
           "transfer-scratch": 0.06, "ssl-gan": 0.056, "pi-model": 0.036, "dcgan-cnn": 0.18, "cdcgan": 0.18}
 UNKNOWN_STEP_S = 0.1
 UNUSABLE_S = 0.0

@@ -110,6 +110,7 @@ def shared_gans(rows: list[dict]) -> list[dict]:
             g = read_json(Path(r["gan_dir"]) / "results.json")
             gans[r["gan"]] = {"gan": r["gan"], "dataset": r["dataset"], "validation": r["validation"],
                               "preset": g.get("preset"), "images": g.get("n_labelled"), "seed": g.get("seed"),
+                              "epochs": g.get("epochs"),
                               "used_by": [], "wall_time_s": g.get("wall_time_s"), "quality": g.get("quality")}
         if r.get("gan") and r["method"] not in gans[r["gan"]]["used_by"]:
             gans[r["gan"]]["used_by"].append(r["method"])
