@@ -84,8 +84,9 @@ def main() -> None:
                   "declared family; raw 95% intervals shown.") if fair else (earlier, (
                   f"From the earlier CPU parts of the verdict, Holm-adjusted over these {len(earlier)} comparisons "
                   "(raw 95% intervals shown). **Not yet fair**: `augment` trained ~4x its control's optimizer steps "
-                  "and the controls ran recipes tuned for their GAN arm; the fair verdict that replaces this table "
-                  "is declared in `plans/verdict-100-realistic.toml` and accumulating."))
+                  "and the controls ran recipes tuned for their GAN arm (without validation labels `pi-model`, on "
+                  "a consistency term chosen with a generator, collapses to 0.42); the fair verdict that replaces "
+                  "this table is declared in `plans/verdict-100-realistic.toml` and accumulating."))
     cells = table(rows)
     text = markdown(cells, note)
     readme = (ROOT / "README.md").read_text()

@@ -86,7 +86,8 @@ def test_dry_run_lists_cells_and_their_matched_steps(tmp_path, capsys):
 
 def test_a_dry_run_flags_unmatched_steps():
     from dataclasses import replace
-    cfg = replace(PRESETS["quick"], settings={**PRESETS["quick"].settings, "cnn-shift": {"epochs": 9}})
+    cfg = replace(PRESETS["quick"], settings={**PRESETS["quick"].settings, "cnn-shift": {"epochs": 9}},
+                  family=(("augment", "cnn-shift"),))
     assert any("NOT MATCHED" in line for line in dry_run(cfg))
 
 

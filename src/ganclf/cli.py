@@ -34,6 +34,7 @@ LIMITS = {"seed": (0, 2 ** 32 - 1), "label": (0, None), "top_k": (1, None), "epo
           ("run", "samples"): (1, 10_000_000), ("sample", "samples"): (1, 1_000_000),
           ("evaluate-gan", "samples"): (2, 1_000_000), "unfreeze_after": (0, None), "shift": (0, 8),
           "real_fraction": (0, 0.999), "cpus_per_cell": (0.01, None), "gpus_per_cell": (0.0, None)}
+OPTION_OF = {"seeds": "--n-seeds", "quality_samples": "--samples"}  # a dest's option, where the names differ
 # Shortcuts kept from before `run` took every method: `ganclf transfer ...` is `ganclf run transfer ...`.
 ALIASES = {"baseline": "cnn (or --method NAME)", "train-gan": "train-gan", "transfer": "transfer",
            "augment": "augment", "ssl-gan": "ssl-gan"}
@@ -470,7 +471,7 @@ def _check_values(args) -> None:
         if low is None or not isinstance(value, (int, float)) or isinstance(value, bool):
             continue
         if not math.isfinite(value) or value < low or (high is not None and value > high):
-            option = "--" + name.replace("_", "-")
+            option = OPTION_OF.get(name, "--" + name.replace("_", "-"))
             bounds = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
             raise ValueError(f"{option} {value}: must be {bounds}")
     if getattr(args, "out", None) and args.command != "sample":  # sample checks its files itself

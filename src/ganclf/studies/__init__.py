@@ -120,9 +120,9 @@ def dry_run(cfg: StudyConfig) -> list[str]:
         a, b = (sum(planned_steps(Cell(m, cfg.datasets[0], cfg.labels[0], cfg.first_seed,
                                        dict(cfg.settings.get(m, {})), validation=cfg.validation[0])))
                 for m in (method, control))
-        family = "declared family" if (method, control) in cfg.primary() else "secondary"
-        lines.append(f"  pair {method} - {control} ({family}): {a} against {b} optimizer steps"
-                     + ("" if a == b or not a or not b else "  (NOT MATCHED)"))
+        primary = (method, control) in cfg.primary()  # a control pair: its arms must match
+        lines.append(f"  pair {method} - {control} ({'declared family' if primary else 'secondary'}): {a} against "
+                     f"{b} optimizer steps" + ("  (NOT MATCHED)" if primary and a != b else ""))
     one, two = study_seconds(jobs + cells, 1, 2), study_seconds(jobs + cells, 2, 1)
     lines.append(f"estimate on 2 CPU cores: {one / 3600:.1f} h one unit at a time, {two / 3600:.1f} h two one-CPU "
                  "units side by side")
