@@ -231,7 +231,9 @@ def hostile(patch: str, monkeypatch) -> None:
         monkeypatch.setenv("GANCLF_DEVICE", "tpu")
     if patch == "tiny-ssl":
         import ganclf.methods.ssl_gan as S
+        import ganclf.names as N
         monkeypatch.setitem(S.PRESETS, "tiny", S.SSLConfig(epochs=2, batch_size=100, sample_every=1, bf16=False))
+        monkeypatch.setitem(N.METHOD_PRESETS, "ssl-gan", (*N.METHOD_PRESETS["ssl-gan"], "tiny"))
         monkeypatch.setattr(S, "_steps_per_epoch", lambda n_unl, cfg: 5)
 
 

@@ -117,12 +117,12 @@ def dry_run(cfg: StudyConfig) -> list[str]:
         steps = "+".join(map(str, planned_steps(cell))) or "no"
         lines.append(f"  cell {cell.folder}: {steps} optimizer steps (~{typical_seconds(cell) / 60:.1f} min)")
     for method, control in cfg.pairs():
-        a, b = (sum(planned_steps(Cell(m, cfg.datasets[0], cfg.labels[0], cfg.first_seed,
-                                       dict(cfg.settings.get(m, {})), validation=cfg.validation[0])))
-                for m in (method, control))
-        primary = (method, control) in cfg.primary()  # a control pair: its arms must match
-        lines.append(f"  pair {method} - {control} ({'declared family' if primary else 'secondary'}): {a} against "
-                     f"{b} optimizer steps" + ("  (NOT MATCHED)" if primary and a != b else ""))
+        a, b = (planned_steps(Cell(m, cfg.datasets[0], cfg.labels[0], cfg.first_seed, dict(cfg.settings.get(m, {})),
+                                   validation=cfg.validation[0])) for m in (method, control))
+        primary = (method, control) in cfg.primary()  # a control pair: each network of the GAN arm must match
+        lines.append(f"  pair {method} - {control} ({'declared family' if primary else 'secondary'}): "
+                     f"{'+'.join(map(str, a)) or 'no'} against {'+'.join(map(str, b)) or 'no'} optimizer steps"
+                     + ("  (NOT MATCHED)" if primary and set(a) != set(b) else ""))
     one, two = study_seconds(jobs + cells, 1, 2), study_seconds(jobs + cells, 2, 1)
     lines.append(f"estimate on 2 CPU cores: {one / 3600:.1f} h one unit at a time, {two / 3600:.1f} h two one-CPU "
                  "units side by side")
