@@ -115,7 +115,7 @@ def test_gan_methods_share_their_gans_score_them_once_and_resume_them(tmp_path, 
     monkeypatch.setattr(api, "evaluate_gan", lambda run, *a, **k: scored.append(run.name) or evaluate(run, *a, **k))
     short_gan = {"epochs": 1, "min_steps_per_epoch": 8}
     settings = dict(labels="100", seeds=1, methods="cnn,transfer,augment", gan_images="200", data_dir=MNIST_DIR,
-                    quiet=True, quality_samples=200,
+                    quiet=True, quality_samples=200, executor="sequential",  # the patches above reach no worker
                     settings={"transfer": {"epochs": 1}, "augment": {"epochs": 1, "synthetic": 100},
                               "cnn": {"epochs": 1}, "dcgan-cnn": short_gan, "cdcgan": short_gan})
     first = study("quick", tmp_path, **settings)

@@ -102,8 +102,8 @@ class _Study:
         """Keep every worker busy: shared GANs first, then the longest ready cell."""
         while len(self.running) < self.workers:
             if self.gans:
-                self.running[pool.submit(run_gan, self.jobs[self.gans[0]], self.root, self.data_dir)] = \
-                    ("gan", self.gans.pop(0))
+                future = pool.submit(run_gan, self.jobs[self.gans[0]], self.root, self.data_dir)
+                self.running[future] = ("gan", self.gans.pop(0))
                 continue
             ready = [i for i in self.waiting if self._ready(self.cells[i])]
             if not ready:
