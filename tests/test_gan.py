@@ -193,6 +193,7 @@ def test_transfer_frozen_body_stays_put(tmp_path, dcgan_run):
     assert all(torch.equal(v, gan["modules"]["D"][k]) for k, v in body.items())
 
 
+@pytest.mark.slow
 def test_augment_compares_three_mixes(tmp_path, cdcgan_run):
     out, _ = cdcgan_run
     from ganclf.methods import augment
@@ -232,6 +233,7 @@ def test_fashion_mnist_needs_no_code_change(tmp_path):
     assert transferred["dataset"] == "fashion-mnist" and 0 <= transferred["test_accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_interrupted_augment_reads_finished_mixes(tmp_path, cdcgan_run, monkeypatch):
     out, _ = cdcgan_run
     from ganclf.methods import augment

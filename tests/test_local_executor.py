@@ -58,6 +58,7 @@ def die_once(cell, root, data_dir=None):
     return run_cell(cell, root, data_dir)
 
 
+@pytest.mark.slow
 def test_a_dead_worker_does_not_lose_the_study(tmp_path, monkeypatch):
     from conftest import MNIST_DIR
     monkeypatch.setattr(local_executor, "run_cell", die_once)  # workers import it from this module by name
@@ -65,6 +66,7 @@ def test_a_dead_worker_does_not_lose_the_study(tmp_path, monkeypatch):
     assert (tmp_path / "died").exists() and results["failed"] == [] and len(results["cells"]) == 1
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_workers_and_the_study_resumes(tmp_path, monkeypatch, two_cpus):
     from conftest import MNIST_DIR
     settings = dict(labels="100,200,300", seeds=1, methods="pca-knn", data_dir=MNIST_DIR, quiet=True)
@@ -87,6 +89,7 @@ def test_ctrl_c_stops_the_workers_and_the_study_resumes(tmp_path, monkeypatch, t
     assert [c["cached"] for c in again["cells"]] == [f in finished for f in ("seed0@100", "seed0@200", "seed0@300")]
 
 
+@pytest.mark.slow
 def test_a_script_without_a_main_guard_is_told_why_the_workers_do_not_start(tmp_path):
     import subprocess
     import sys

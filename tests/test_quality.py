@@ -129,6 +129,7 @@ def test_feature_network_from_another_recipe_is_retrained(mnist, tmp_path):
     assert load_checkpoint(path)[1]["classifier_kwargs"] == {"width": 16}
 
 
+@pytest.mark.slow
 def test_classification_accuracy_score(mnist):
     from ganclf.data import to_float
     from ganclf.methods.quality import classification_accuracy_score
@@ -139,6 +140,7 @@ def test_classification_accuracy_score(mnist):
     assert set(good) == {"cas", "cas_val_accuracy"}
 
 
+@pytest.mark.slow
 def test_training_the_feature_network_says_so_once_with_a_bar_that_quiet_silences(mnist, tmp_path, capsys):
     import logging
     from ganclf.methods.quality import feature_network

@@ -23,6 +23,7 @@ def finished(tmp_path_factory):
     return out, study("quick", out, data_dir=MNIST_DIR, quiet=True, **TINY)
 
 
+@pytest.mark.slow
 def test_study_writes_every_cell_and_a_report(finished):
     out, results = finished
     with open(out / "results.csv") as f:
@@ -36,6 +37,7 @@ def test_study_writes_every_cell_and_a_report(finished):
     assert "data:image/png;base64," in page and "pca-knn" in page and "<table>" in page
 
 
+@pytest.mark.slow
 def test_rerun_reads_finished_cells_and_redoes_only_the_missing_one(finished):
     out, first = finished
     target = cell_dir(out, "pca-knn", "200", 1)
@@ -66,6 +68,7 @@ def test_every_registered_method_has_one_shape(name):
     assert method.name == name and callable(method.train) and method.default_preset in method.presets
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
 def test_report_renders_in_a_real_browser(finished, tmp_path):
     out, _ = finished
@@ -85,6 +88,7 @@ CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disabl
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
 @pytest.mark.parametrize("width", [420, 1400])
 def test_report_has_no_horizontal_scroll(finished, tmp_path, width):
@@ -108,6 +112,7 @@ def quick_features(monkeypatch):
     monkeypatch.setattr(quality, "feature_network", partial(quality.feature_network, epochs=1, max_images=500))
 
 
+@pytest.mark.slow
 def test_gan_methods_share_their_gans_score_them_once_and_resume_them(tmp_path, monkeypatch, quick_features):
     from conftest import MNIST_DIR
     from ganclf import api
@@ -153,6 +158,7 @@ def test_gan_methods_share_their_gans_score_them_once_and_resume_them(tmp_path, 
         assert gan["quality"] == pytest.approx(quality[gan["gan"]], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_a_running_study_speaks_at_least_every_ten_seconds(tmp_path):
     """The quick preset's cadence, on a study small enough for a test: a line at most 10 s after the previous."""
     from conftest import MNIST_DIR

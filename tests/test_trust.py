@@ -401,6 +401,7 @@ def test_predict_names_each_bad_image_and_classifies_the_others(cnn_run, mnist, 
         assert line.startswith(f"ganclf: error: {tmp_path / name}: ") and why in line, line
 
 
+@pytest.mark.slow
 def test_predict_works_on_every_run_that_holds_a_classifier(cnn_run, gan_run, ssl_run, mnist, tmp_path):
     digits = []
     for i in range(3):

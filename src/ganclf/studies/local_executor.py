@@ -76,6 +76,7 @@ class _Study:
 
     def _run_pool(self, metrics) -> None:
         """Run units in one pool until none is left, or until the pool breaks (its lost units wait again)."""
+        self.progress.working_on(f"starting {count(self.workers, 'worker process', 'es')}")  # torch loads: seconds
         pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_start_worker, initargs=(self.cpus, metrics))
         try:

@@ -222,9 +222,9 @@ class Progress(logging.Handler):
             self._say(f"[{self.count}/{self.total}] {cell.folder.removeprefix('cells/')}: {text}")
 
 
-def count(n: int, noun: str) -> str:
+def count(n: int, noun: str, plural: str = "s") -> str:
     """'1 cell', '2 cells'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    return f"{n} {noun}{'' if n == 1 else plural}"
 
 
 def _duration(seconds: float) -> str:
