@@ -29,7 +29,7 @@ from ..runs import METRICS_LOG
 from ..threads import cpus_given, use_cpus
 from .estimate import typical_seconds
 from .plan import Cell, GANJob, StudyConfig, plan
-from .run import Progress, count, finished, gan_folder, gans_to_train, run_cell, run_gan
+from .run import Progress, count, failure, finished, gan_folder, gans_to_train, run_cell, run_gan
 
 
 def run_local(cfg: StudyConfig, root, data_dir=None, quiet: bool = False, cpus_per_cell: float | None = None,
@@ -156,11 +156,8 @@ class _Study:
                 self.waiting.append(key)
 
     def _fail(self, i: int, error: str) -> None:
-        cell = self.cells[i]
-        self.failed.append({"cell": cell.folder.removeprefix("cells/"), "dataset": cell.dataset,
-                            "validation": cell.validation, "method": cell.method, "labels": cell.labels,
-                            "seed": cell.seed, "error": error})
-        self.progress.failed(cell, error)
+        self.failed.append(failure(self.cells[i], error))
+        self.progress.failed(self.cells[i], error)
 
     def _outstanding(self) -> str:
         units = [gan_folder(key) if kind == "gan" else self.cells[key].folder.removeprefix("cells/")

@@ -79,6 +79,12 @@ def row(cell: Cell, results: dict, out: Path, cached: bool, gan: Path | None) ->
             "cached": cached}
 
 
+def failure(cell: Cell, error: str) -> dict:
+    """A failed cell as the study's results list it."""
+    return {"cell": cell.folder.removeprefix("cells/"), "dataset": cell.dataset, "validation": cell.validation,
+            "method": cell.method, "labels": cell.labels, "seed": cell.seed, "error": error}
+
+
 def shared_gans(rows: list[dict]) -> list[dict]:
     """Each shared GAN the cells used, in plan order: what it trained on, which methods used it, its training
     time and its quality (None where not scored)."""
