@@ -104,6 +104,7 @@ def test_a_finished_run_is_not_extended(tmp_path, dcgan_run):
     assert result.returncode != 0 and "already holds a finished run" in result.stderr
 
 
+@pytest.mark.slow
 def test_sigkilled_run_resumes_from_its_last_checkpoint(tmp_path):
     out = tmp_path / "killed"
     args = ["train-gan", "--model", "gan", "--labels", "200", "--batch-size", "50", "--epochs", "200",

@@ -15,6 +15,16 @@ TINY = dict(labels="100", seeds=1, methods="cnn,cnn-shift,transfer", gan_images=
                       "dcgan-cnn": {"epochs": 1, "min_steps_per_epoch": 8}})
 
 
+@pytest.fixture(autouse=True)
+def console_as_it_was():
+    """A loud study shows ganclf's messages by default from then on; the next test module must not inherit it."""
+    from ganclf import logs
+    handlers, level, propagate = logs.LOG.handlers[:], logs.LOG.level, logs.LOG.propagate
+    yield
+    logs.LOG.handlers, logs.LOG.propagate = handlers, propagate
+    logs.LOG.setLevel(level)
+
+
 @pytest.fixture
 def two_cpus(monkeypatch):
     """Two workers side by side, as on a 2-core machine (the tests' environment may give one)."""
