@@ -1,10 +1,11 @@
 """Issue targets (Ray executor, threads): `ganclf study --preset quick --executor ray` on this machine takes no
 longer than the sequential executor and gives the same numbers. Runs both from scratch, one after the other, as
 the command line does (each in its own process, in a fresh temporary directory): the sequential study as one
-process whose torch uses every core it was given, the Ray study as one-CPU, one-thread cells side by side on a
-local Ray instance started by the command (its start-up is part of its time). Writes
-benchmarks/results/study_executors.json: both wall times, their ratio, and whether every cell's numbers match.
-torch's results can depend on its thread count: --sequential-cpus 1 makes both sides train with one thread.
+process, the Ray study as one-CPU, one-thread cells side by side on a local Ray instance started by the command
+(its start-up is part of its time). Writes benchmarks/results/study_executors.json: both wall times, their ratio,
+and whether every cell's numbers match. torch's results depend on its thread count: both sides train with one
+thread unless --sequential-cpus N gives the sequential cells N (before the local executor the sequential
+default was every core, as in study_executors.json; study_executors_1thread.json is the one-thread run).
 Run it on a quiet machine.
 
 Usage: python benchmarks/study_executors.py [--preset quick] [--sequential-cpus N] [--name NAME]
@@ -33,7 +34,7 @@ def run_study(preset: str, out: Path, extra: list[str]) -> tuple[float, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--preset", default="quick")
-    parser.add_argument("--sequential-cpus", type=float, help="torch threads of the sequential study (default: all)")
+    parser.add_argument("--sequential-cpus", type=float, help="torch threads of the sequential study (default 1)")
     parser.add_argument("--name", default="study_executors", help="results file name (benchmarks/results/NAME.json)")
     args = parser.parse_args()
     sequential = ["--cpus-per-cell", str(args.sequential_cpus)] if args.sequential_cpus else []

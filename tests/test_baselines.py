@@ -36,6 +36,7 @@ def test_cnn_baseline_end_to_end(tmp_path):
     assert json.loads((tmp_path / "run" / "results.json").read_text())["test_accuracy"] == results["test_accuracy"]
 
 
+@pytest.mark.slow
 def test_same_seed_same_result(tmp_path):
     a = baseline("cnn-original", labels="100", seed=2, out=tmp_path / "a", epochs=2, quiet=True)
     b = baseline("cnn-original", labels="100", seed=2, out=tmp_path / "b", epochs=2, quiet=True)

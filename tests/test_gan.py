@@ -104,6 +104,7 @@ def test_a_finished_run_is_not_extended(tmp_path, dcgan_run):
     assert result.returncode != 0 and "already holds a finished run" in result.stderr
 
 
+@pytest.mark.slow
 def test_sigkilled_run_resumes_from_its_last_checkpoint(tmp_path):
     out = tmp_path / "killed"
     args = ["train-gan", "--model", "gan", "--labels", "200", "--batch-size", "50", "--epochs", "200",
@@ -193,6 +194,7 @@ def test_transfer_frozen_body_stays_put(tmp_path, dcgan_run):
     assert all(torch.equal(v, gan["modules"]["D"][k]) for k, v in body.items())
 
 
+@pytest.mark.slow
 def test_augment_compares_three_mixes(tmp_path, cdcgan_run):
     out, _ = cdcgan_run
     from ganclf.methods import augment
@@ -232,6 +234,7 @@ def test_fashion_mnist_needs_no_code_change(tmp_path):
     assert transferred["dataset"] == "fashion-mnist" and 0 <= transferred["test_accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_interrupted_augment_reads_finished_mixes(tmp_path, cdcgan_run, monkeypatch):
     out, _ = cdcgan_run
     from ganclf.methods import augment

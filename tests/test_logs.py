@@ -11,9 +11,10 @@ from ganclf.studies.run import Progress
 
 @pytest.fixture
 def fresh():
-    """The 'ganclf' logger without handlers for the test, as it was afterwards."""
+    """The 'ganclf' logger as an application finds it (no handlers, propagating) for the test, as it was
+    afterwards (a loud study earlier in this process showed itself by default)."""
     handlers, level, propagate = logs.LOG.handlers[:], logs.LOG.level, logs.LOG.propagate
-    logs.LOG.handlers = []
+    logs.LOG.handlers, logs.LOG.propagate = [], True
     yield logs.LOG
     logs.LOG.handlers, logs.LOG.propagate = handlers, propagate
     logs.LOG.setLevel(level)

@@ -38,6 +38,7 @@ def test_predicts_user_style_images(trained_run, mnist, tmp_path):
     assert all(0 < p["probability"] <= 1 and p["class"] == str(p["index"]) for p in predictions)
 
 
+@pytest.mark.slow
 def test_bad_files_are_clear_errors(trained_run, tmp_path):
     text = tmp_path / "notes.png"
     text.write_text("not an image")

@@ -129,6 +129,7 @@ def test_feature_network_from_another_recipe_is_retrained(mnist, tmp_path):
     assert load_checkpoint(path)[1]["classifier_kwargs"] == {"width": 16}
 
 
+@pytest.mark.slow
 def test_classification_accuracy_score(mnist):
     from ganclf.data import to_float
     from ganclf.methods.quality import classification_accuracy_score
@@ -139,6 +140,7 @@ def test_classification_accuracy_score(mnist):
     assert set(good) == {"cas", "cas_val_accuracy"}
 
 
+@pytest.mark.slow
 def test_training_the_feature_network_says_so_once_with_a_bar_that_quiet_silences(mnist, tmp_path, capsys):
     import logging
     from ganclf.methods.quality import feature_network
@@ -160,3 +162,68 @@ def test_training_the_feature_network_says_so_once_with_a_bar_that_quiet_silence
     messages = [r.getMessage() for r in notices]
     assert len(messages) == 2 and all(m.startswith("training the feature network for FID on mnist") for m in messages)
     assert str(tmp_path / "b") in messages[1] and "once, cached in" in messages[1]
+
+
+# --- the feature networks shipped with ganclf (benchmarks/feature_networks.py) ---
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_the_shipped_feature_networks_are_of_the_current_recipe_and_small(name):
+    """A recipe change without retraining them would leave every fresh machine training its own network."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+    from ganclf.data.datasets import DATASETS, _published_checksum
+    from ganclf.methods import quality
+    meta = json.loads((quality.SHIPPED / f"{name}.json").read_text())
+    path = quality.SHIPPED / f"{name}.safetensors"
+    arch, kwargs, cfg = quality._recipe(quality.FEATURE_EPOCHS)
+    assert (meta["classifier"], meta["classifier_kwargs"], meta["train_config"]) == (arch, kwargs, asdict(cfg))
+    assert meta["dataset_checksum"] == _published_checksum(DATASETS[name]) and meta["seed"] == quality.SEED
+    assert meta["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and path.stat().st_size < 1_000_000
+    assert meta["val_accuracy"] > (0.98 if name == "mnist" else 0.88)
+
+
+def test_the_shipped_feature_network_is_used_without_training(mnist, monkeypatch):
+    from ganclf.data import to_float
+    from ganclf.methods import quality
+    from ganclf.runs import load_checkpoint
+    monkeypatch.setattr(quality, "fit", lambda *a, **k: pytest.fail("the shipped feature network was retrained"))
+    net = quality.feature_network(mnist)
+    shipped, _ = load_checkpoint(quality.SHIPPED / "mnist.safetensors")
+    for key, value in net.state_dict().items():
+        torch.testing.assert_close(value, shipped["model"][key])
+    with torch.no_grad():
+        predicted = net(to_float(mnist.test_images[:1000])).argmax(1)
+    assert (predicted == mnist.test_labels[:1000]).float().mean() > 0.97
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    """Training the feature network, stubbed (the real one takes minutes): the calls it got."""
+    from ganclf.methods import quality
+    calls = []
+    monkeypatch.setattr(quality, "_train", lambda model, *a: calls.append(1) or (model.state_dict(), {}))
+    return calls
+
+
+def test_a_shipped_file_that_is_not_the_one_recorded_is_not_used(mnist, tmp_path, monkeypatch, trained):
+    import shutil
+    from ganclf.methods import quality
+    shutil.copytree(quality.SHIPPED, tmp_path / "features")
+    monkeypatch.setattr(quality, "SHIPPED", tmp_path / "features")
+    path = tmp_path / "features" / "mnist.safetensors"
+    path.write_bytes(path.read_bytes()[:-4] + b"\0\0\0\0")  # one weight changed
+    with pytest.warns(UserWarning, match="not the file ganclf shipped"):
+        quality.feature_network(mnist, cache_dir=tmp_path / "cache")
+    assert trained == [1] and (tmp_path / "cache" / f"mnist-{mnist.checksum[:16]}.safetensors").is_file()
+
+
+@pytest.mark.parametrize("change", ["recipe", "data"])
+def test_a_shipped_file_of_another_recipe_or_data_is_not_used(mnist, tmp_path, monkeypatch, trained, change):
+    from dataclasses import replace
+    from ganclf.methods import quality
+    if change == "recipe":
+        monkeypatch.setattr(quality, "FEATURE_EPOCHS", quality.FEATURE_EPOCHS + 1)
+    dataset = replace(mnist, checksum="0" * 64) if change == "data" else mnist  # e.g. a folder named mnist
+    quality.feature_network(dataset, cache_dir=tmp_path)
+    assert trained == [1]

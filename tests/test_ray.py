@@ -65,6 +65,7 @@ def numbers(results) -> list[tuple]:
     return [(c["method"], c["labels"], c["seed"], c["val_accuracy"], c["test_accuracy"]) for c in results["cells"]]
 
 
+@pytest.mark.slow
 def test_local_ray_gets_the_sequential_numbers(on_ray, sequential, data_dir):
     out, results, printed = on_ray
     assert numbers(results) == numbers(sequential) and results["failed"] == []
@@ -78,6 +79,7 @@ def test_local_ray_gets_the_sequential_numbers(on_ray, sequential, data_dir):
     assert all(c["cached"] for c in again["cells"]) and numbers(again) == numbers(sequential)
 
 
+@pytest.mark.slow
 def test_rerun_sends_only_unfinished_units_and_resumes_an_interrupted_gan(on_ray, sequential, tmp_path, data_dir):
     shutil.copytree(on_ray[0], tmp_path, dirs_exist_ok=True)
     gan = tmp_path / "gans/mnist/dcgan-cnn-seed0"
@@ -90,6 +92,7 @@ def test_rerun_sends_only_unfinished_units_and_resumes_an_interrupted_gan(on_ray
     assert numbers(again) == numbers(sequential)
 
 
+@pytest.mark.slow
 def test_a_failing_cell_is_reported_and_the_others_go_on(ray, tmp_path, data_dir, capsys):
     results = study("quick", tmp_path, data_dir=data_dir, executor="ray", labels="100", seeds=1,
                     methods="pca-knn,cnn", settings={"cnn": {"epochs": 0}})
@@ -101,6 +104,7 @@ def test_a_failing_cell_is_reported_and_the_others_go_on(ray, tmp_path, data_dir
     assert not (tmp_path / "cells/mnist/cnn").exists()
 
 
+@pytest.mark.slow
 def test_a_killed_worker_does_not_lose_the_study(ray, sequential, tmp_path, data_dir):
     killed = []
     stop = threading.Event()
@@ -132,6 +136,7 @@ def kill_first_unit(killed: list, stop: threading.Event) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_ctrl_c_keeps_what_finished_and_the_study_resumes(ray, tmp_path, data_dir, monkeypatch):
     settings = dict(labels="100,200", seeds=1, methods="pca-knn", data_dir=data_dir, executor="ray", quiet=True)
     wait, calls = ray.wait, []

@@ -19,6 +19,7 @@ def scalars_of(folder) -> dict:
     return {tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
 
 
+@pytest.mark.slow
 def test_tensorboard_scalars_mirror_metrics_jsonl(tmp_path):
     pytest.importorskip("tensorboard")
     out = tmp_path / "cnn"
@@ -30,6 +31,7 @@ def test_tensorboard_scalars_mirror_metrics_jsonl(tmp_path):
         assert points == [(r["epoch"], pytest.approx(r[key], rel=1e-6)) for r in lines]  # float32 events
 
 
+@pytest.mark.slow
 def test_the_environment_variable_asks_for_them_and_nothing_is_written_unasked(tmp_path, monkeypatch):
     pytest.importorskip("tensorboard")
     api.run("cnn", out=tmp_path / "plain", **RUN)

@@ -154,6 +154,7 @@ def test_every_method_runs_on_a_colour_folder(method, folder, gans, tmp_path):
         assert model.eval()(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
 
 
+@pytest.mark.slow
 def test_semi_supervised_methods_also_train_on_unlabelled_images(folder, monkeypatch, tmp_path):
     from ganclf.methods import ssl_gan
     seen = []
@@ -177,6 +178,7 @@ def test_gans_on_the_folder_sample_its_shape(gans, folder, tmp_path):
     assert Image.open(tmp_path / "grid.png").mode in ("RGB", "RGBA")
 
 
+@pytest.mark.slow
 def test_quality_measures_take_the_folder_shape(gans, folder):
     from ganclf.methods.gan import load_gan, sample
     from ganclf.methods.quality import classification_accuracy_score, feature_network, gan_quality
@@ -205,6 +207,7 @@ def test_predict_prepares_images_as_the_folder_was(folder, tmp_path):
     assert all(a["class"] == data.classes[a["index"]] for a in answers)
 
 
+@pytest.mark.slow
 def test_cli_trains_on_a_folder(folder, tmp_path):
     result = subprocess.run([sys.executable, "-m", "ganclf", "baseline", "--method", "pca-knn", "--dataset",
                              str(folder), "--labels", "100", "--out", str(tmp_path / "pk"), "--quiet"],

@@ -146,6 +146,7 @@ def _tiny(monkeypatch):
     monkeypatch.setattr(S, "_steps_per_epoch", lambda n_unl, cfg: 5)
 
 
+@pytest.mark.slow
 def test_end_to_end_and_resume_gives_identical_numbers(tmp_path, monkeypatch):
     _tiny(monkeypatch)
     full = api.ssl_gan(labels="100", seed=0, out=tmp_path / "full", preset="tiny", quiet=True)
@@ -178,6 +179,7 @@ def test_end_to_end_and_resume_gives_identical_numbers(tmp_path, monkeypatch):
     assert [drop(r) for r in resumed_lines] == [drop(r) for r in lines]
 
 
+@pytest.mark.slow
 def test_checkpoint_is_never_resumed_unasked(tmp_path, monkeypatch):
     _tiny(monkeypatch)
     api.ssl_gan(labels="100", seed=0, out=tmp_path / "r", preset="tiny", quiet=True)

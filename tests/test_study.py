@@ -23,6 +23,7 @@ def finished(tmp_path_factory):
     return out, study("quick", out, data_dir=MNIST_DIR, quiet=True, **TINY)
 
 
+@pytest.mark.slow
 def test_study_writes_every_cell_and_a_report(finished):
     out, results = finished
     with open(out / "results.csv") as f:
@@ -37,6 +38,7 @@ def test_study_writes_every_cell_and_a_report(finished):
     assert "data:image/png;base64," in page and "pca-knn" in page and "<table>" in page
 
 
+@pytest.mark.slow
 def test_rerun_reads_finished_cells_and_redoes_only_the_missing_one(finished):
     out, first = finished
     target = cell_dir(out, "pca-knn", "200", 1)
@@ -67,6 +69,7 @@ def test_every_registered_method_has_one_shape(name):
     assert method.name == name and callable(method.train) and method.default_preset in method.presets
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
 def test_report_renders_in_a_real_browser(finished, tmp_path):
     out, _ = finished
@@ -86,6 +89,7 @@ CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disabl
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
 @pytest.mark.parametrize("width", [420, 1400])
 def test_report_has_no_horizontal_scroll(finished, tmp_path, width):
@@ -109,6 +113,7 @@ def quick_features(monkeypatch):
     monkeypatch.setattr(quality, "feature_network", partial(quality.feature_network, epochs=1, max_images=500))
 
 
+@pytest.mark.slow
 def test_gan_methods_share_their_gans_score_them_once_and_resume_them(tmp_path, monkeypatch, quick_features):
     from conftest import MNIST_DIR
     from ganclf import api
@@ -116,7 +121,7 @@ def test_gan_methods_share_their_gans_score_them_once_and_resume_them(tmp_path, 
     monkeypatch.setattr(api, "evaluate_gan", lambda run, *a, **k: scored.append(run.name) or evaluate(run, *a, **k))
     short_gan = {"epochs": 1, "min_steps_per_epoch": 8}
     settings = dict(labels="100", seeds=1, methods="cnn,transfer,augment", gan_images="200", data_dir=MNIST_DIR,
-                    quiet=True, quality_samples=200,
+                    quiet=True, quality_samples=200, executor="sequential",  # the patches above reach no worker
                     settings={"transfer": {"epochs": 1}, "augment": {"epochs": 1, "synthetic": 100},
                               "cnn": {"epochs": 1}, "dcgan-cnn": short_gan, "cdcgan": short_gan})
     first = study("quick", tmp_path, **settings)
@@ -154,6 +159,7 @@ def test_gan_methods_share_their_gans_score_them_once_and_resume_them(tmp_path, 
         assert gan["quality"] == pytest.approx(quality[gan["gan"]], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_a_running_study_speaks_at_least_every_ten_seconds(tmp_path):
     """The quick preset's cadence, on a study small enough for a test: a line at most 10 s after the previous."""
     from conftest import MNIST_DIR

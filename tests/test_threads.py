@@ -55,9 +55,13 @@ def test_the_command_line_trains_with_the_cpus_it_was_given(monkeypatch, tmp_pat
     assert torch.get_num_threads() == 1
 
 
-def test_a_sequential_study_uses_the_cpus_per_cell(tmp_path):
+@pytest.mark.parametrize("cpus_per_cell, threads", [(None, 1), (2, 2)])
+def test_a_sequential_study_trains_with_one_thread_unless_asked(tmp_path, cpus_per_cell, threads):
+    """One thread by default, as each worker of the local executor and each Ray task: a cell's numbers depend on
+    its thread count, and every executor must give the same numbers for the same cell."""
     from conftest import MNIST_DIR
     from ganclf import study
-    torch.set_num_threads(2)
-    study("quick", tmp_path, labels="100", seeds=1, methods="pca-knn", data_dir=MNIST_DIR, quiet=True, cpus_per_cell=1)
-    assert torch.get_num_threads() == 1
+    torch.set_num_threads(3)
+    study("quick", tmp_path, labels="100", seeds=1, methods="pca-knn", data_dir=MNIST_DIR, quiet=True,
+          executor="sequential", cpus_per_cell=cpus_per_cell)
+    assert torch.get_num_threads() == threads

@@ -80,7 +80,7 @@ def ssl_run(tmp_path_factory):
 # --- data loss -------------------------------------------------------------------------------------------------
 
 def test_study_refuses_a_single_run_and_foreign_content_untouched(cnn_run, tmp_path):
-    args = dict(labels="100", seeds=1, methods="pca-knn", quiet=True)
+    args = dict(labels="100", seeds=1, methods="pca-knn", quiet=True, executor="sequential")  # no workers to start
     single = tmp_path / "single"
     shutil.copytree(cnn_run, single)
     foreign = tmp_path / "foreign"
@@ -103,7 +103,7 @@ def test_study_refuses_a_single_run_and_foreign_content_untouched(cnn_run, tmp_p
 
 
 def test_study_resumes_its_own_study_and_writes_ordinary_files(tmp_path):
-    args = dict(labels="100", seeds=1, methods="pca-knn", quiet=True)
+    args = dict(labels="100", seeds=1, methods="pca-knn", quiet=True, executor="sequential")  # no workers to start
     first = study("quick", tmp_path / "s", **args)
     again = study("quick", tmp_path / "s", **args)
     assert [c["cached"] for c in again["cells"]] == [True] and again["summary"] == first["summary"]
@@ -114,7 +114,7 @@ def test_study_resumes_its_own_study_and_writes_ordinary_files(tmp_path):
 
 
 def test_a_study_from_before_a_new_setting_still_resumes(tmp_path):
-    args = dict(labels="100", seeds=1, methods="pca-knn", quiet=True)
+    args = dict(labels="100", seeds=1, methods="pca-knn", quiet=True, executor="sequential")  # no workers to start
     study("quick", tmp_path / "s", **args)
     stored = json.loads((tmp_path / "s" / "study.json").read_text())
     del stored["quality_samples"]  # as ganclf 0.2.0 wrote it
@@ -401,6 +401,7 @@ def test_predict_names_each_bad_image_and_classifies_the_others(cnn_run, mnist, 
         assert line.startswith(f"ganclf: error: {tmp_path / name}: ") and why in line, line
 
 
+@pytest.mark.slow
 def test_predict_works_on_every_run_that_holds_a_classifier(cnn_run, gan_run, ssl_run, mnist, tmp_path):
     digits = []
     for i in range(3):

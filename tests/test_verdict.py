@@ -72,6 +72,7 @@ def test_pi_model_trains_without_a_generator(tmp_path, monkeypatch):
     assert record["loss_cons"] > 0  # logged, so a consistency collapse (it falls to ~0) can be seen
 
 
+@pytest.mark.slow
 def test_transfer_scratch_needs_no_gan_and_shares_the_head_initialisation(tmp_path):
     r = api.run("transfer-scratch", labels="100", out=tmp_path / "t", epochs=1, data_dir=MNIST_DIR, quiet=True)
     assert r["method"] == "transfer-scratch" and r["transfer_config"]["pretrained"] is False

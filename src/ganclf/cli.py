@@ -165,13 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "full; 0: none)")
     _hidden(p, "--quality-samples", dest="quality_samples", type=int)
     p.add_argument("--out", default="runs/study", help="study directory (default: runs/study)")
-    p.add_argument("--executor", choices=("sequential", "ray"), default="sequential",
-                   help="sequential (default: one cell after another here) or ray (cells as Ray tasks, side by "
-                   "side; pip install 'ganclf[ray]')")
+    p.add_argument("--executor", choices=("local", "sequential", "ray"), default="local",
+                   help="local (default: cells side by side in processes of this machine, one per CPU), "
+                   "sequential (one cell after another in this process) or ray (cells as Ray tasks, on this machine "
+                   "or a cluster; pip install 'ganclf[ray]')")
     p.add_argument("--address", help="ray: a running cluster's address ('auto' or HOST:PORT); default: start Ray "
                    "on this machine")
-    p.add_argument("--cpus-per-cell", type=float, help="CPUs (torch threads) of each cell (default: ray 1, "
-                   "sequential every CPU this process may use)")
+    p.add_argument("--cpus-per-cell", type=float, help="CPUs (torch threads) of each cell (default 1 "
+                   "whichever the executor, so that every executor gives the same numbers)")
     p.add_argument("--gpus-per-cell", type=float, help="ray: the share of a GPU each cell takes (default 0.25 "
                    "where the cluster has GPUs)")
     _data_options(p)

@@ -3,8 +3,8 @@
 Cells side by side (Ray tasks of one CPU each, or several studies) must not each start a thread per core, or they
 slow each other down. torch reads OMP_NUM_THREADS or the affinity mask once, when it starts; a Ray worker outlives
 its task (the next may have another num_cpus) and GANCLF_THREADS is ganclf's own, so every training process calls
-`use_cpus`: the command line and a sequential study with the CPUs this process may run on, a Ray task with the
-CPUs it was scheduled with.
+`use_cpus`: the command line with the CPUs this process may run on, a study's cell (whichever the executor) with
+its cpus_per_cell, default 1, a Ray task with the CPUs it was scheduled with.
 """
 import os
 

@@ -9,7 +9,14 @@ The real reference is the test images (as many as there are generated ones, up t
 recall compare sets of one size): the feature network never trained on them, so real images score as real
 images from outside its training set do. Compare numbers only when they come from the same feature network and
 the same number of generated images (FID is biased by sample size; use 10,000).
+
+MNIST's and Fashion-MNIST's networks ship with the package (features/<dataset>.safetensors, trained by
+benchmarks/feature_networks.py exactly as here, with one torch thread): a fresh machine scores GANs at once and
+every machine scores them in the same features. A shipped file is used only if its SHA-256 is the one its JSON
+records and its recipe and dataset checksum are the current ones; otherwise the network is trained as before.
 """
+import hashlib
+import json
 import logging
 import time
 import warnings
@@ -34,12 +41,14 @@ from .classify import seed_everything
 # cost ~10x the time for features that change little).
 FEATURE_EPOCHS = 3
 SEED = 0
+SHIPPED = Path(__file__).parent / "features"
 LOG = logging.getLogger("ganclf.quality")
 
 
 def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs: int | None = None,
                     max_images: int | None = None, device=None) -> nn.Module:
-    """The dataset's feature network, from the cache or trained (and cached) now; in eval mode.
+    """The dataset's feature network: the one shipped with ganclf, or from the cache, or trained (and cached)
+    now; in eval mode.
 
     Cached as <cache_dir>/<dataset>-<checksum>.safetensors (default cache_dir: ~/.cache/ganclf/features,
     $XDG_CACHE_HOME honoured): the checksum of the dataset's files, so two folders of one name never share it.
@@ -49,17 +58,12 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
     `device` (default CPU). Training it takes minutes on a CPU, so it says so first (an INFO line of the
     'ganclf.quality' logger) and shows a progress bar unless quiet.
     """
-    arch, kwargs, cfg = _recipe(epochs or FEATURE_EPOCHS)
-    split = _split(dataset, max_images or "all")
-    recipe = {"classifier": arch, "classifier_kwargs": kwargs, "num_classes": dataset.num_classes,
-              "dataset": dataset.name, "dataset_checksum": dataset.checksum, "shape": list(dataset.shape),
-              "classes": list(dataset.classes), "split": split.name, "train_config": asdict(cfg), "seed": SEED}
+    model, split, cfg, recipe = _untrained(dataset, epochs, max_images, device)
     name = dataset.name if epochs is None and max_images is None else f"{split.name}-{cfg.epochs}ep"
     name += f"-{dataset.checksum[:16]}" if dataset.checksum else ""
     path = Path(cache_dir or ganclf_cache_dir() / "features") / f"{name}.safetensors"
-    seed_everything(SEED)  # the same initial weights every time the network is trained
-    model = build_classifier(arch, dataset.num_classes, dataset.shape, **kwargs).to(device)
-    state = _cached_state(path, recipe)
+    state = _shipped_state(dataset.name, recipe) if epochs is None and max_images is None else None
+    state = state if state is not None else _cached_state(path, recipe)
     if state is None:
         if not quiet:
             show_by_default()
@@ -70,6 +74,25 @@ def feature_network(dataset: Dataset, cache_dir=None, quiet: bool = True, epochs
         save_checkpoint(path, {"model": state}, {**recipe, **info})
     model.load_state_dict(state)
     return model.eval()
+
+
+def train_feature_network(dataset: Dataset, quiet: bool = True) -> tuple[dict, dict]:
+    """The dataset's feature network trained now as feature_network trains it: (its state, its metadata: the
+    recipe it is checked against, its validation accuracy, its training time). For benchmarks/feature_networks.py."""
+    model, split, cfg, recipe = _untrained(dataset, None, None, None)
+    state, info = _train(model, dataset, split, cfg, quiet)
+    return state, {**recipe, **info}
+
+
+def _untrained(dataset: Dataset, epochs: int | None, max_images: int | None, device):
+    """(the seeded untrained network, its split, its training recipe, the recipe as metadata to check)."""
+    arch, kwargs, cfg = _recipe(epochs or FEATURE_EPOCHS)
+    split = _split(dataset, max_images or "all")
+    recipe = {"classifier": arch, "classifier_kwargs": kwargs, "num_classes": dataset.num_classes,
+              "dataset": dataset.name, "dataset_checksum": dataset.checksum, "shape": list(dataset.shape),
+              "classes": list(dataset.classes), "split": split.name, "train_config": asdict(cfg), "seed": SEED}
+    seed_everything(SEED)  # the same initial weights every time the network is trained
+    return build_classifier(arch, dataset.num_classes, dataset.shape, **kwargs).to(device), split, cfg, recipe
 
 
 def _split(dataset: Dataset, budget):
@@ -85,7 +108,19 @@ def _recipe(epochs: int | None) -> tuple[str, dict, TrainConfig]:
     return CNN_RECIPE.arch, CNN_RECIPE.kwargs(), (replace(cfg, epochs=epochs, min_steps_per_epoch=0) if epochs else cfg)
 
 
-def _cached_state(path: Path, recipe: dict) -> dict | None:
+def _shipped_state(name: str, recipe: dict) -> dict | None:
+    """The shipped network of the dataset of this name, if there is one and it is intact and of this recipe and
+    data (a folder dataset named "mnist" has another checksum)."""
+    path, meta = SHIPPED / f"{name}.safetensors", SHIPPED / f"{name}.json"
+    if not (path.is_file() and meta.is_file()):
+        return None
+    if hashlib.sha256(path.read_bytes()).hexdigest() != json.loads(meta.read_text()).get("sha256"):
+        warnings.warn(f"{path} is not the file ganclf shipped (its SHA-256 differs); training the feature network")
+        return None
+    return _cached_state(path, recipe, warn=False)
+
+
+def _cached_state(path: Path, recipe: dict, warn: bool = True) -> dict | None:
     if not path.exists():
         return None
     try:
@@ -94,7 +129,8 @@ def _cached_state(path: Path, recipe: dict) -> dict | None:
         warnings.warn(f"{err}; training the feature network again")
         return None
     if {k: metadata.get(k) for k in recipe} != recipe:
-        warnings.warn(f"{path} was trained with another recipe; training the feature network again")
+        if warn:
+            warnings.warn(f"{path} was trained with another recipe; training the feature network again")
         return None
     return state["model"]
 

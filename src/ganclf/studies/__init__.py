@@ -32,7 +32,7 @@ __all__ = ["study", "configure", "dry_run", "StudyConfig", "PRESETS", "Cell", "G
 
 
 def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, seeds: int | None = None,
-          methods=None, data_dir=None, quiet: bool = False, validation=None, executor: str = "sequential",
+          methods=None, data_dir=None, quiet: bool = False, validation=None, executor: str = "local",
           address: str | None = None, cpus_per_cell: float | None = None, gpus_per_cell: float | None = None,
           plan: str | None = None, allow_uncommitted: bool = False, **settings) -> dict:
     """Run every (dataset, validation, method, budget, seed) cell of a study, reading finished ones back; write
@@ -41,10 +41,12 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     `plan`: a declared study (a committed TOML file, see studies.declared) instead of a preset; it runs as
     declared (no overrides) and its results record the file's git blob hash and commit.
 
-    `executor`: "sequential" (one cell after another in this process, torch using cpus_per_cell threads, default
-    every CPU it may use) or "ray" (each cell and shared GAN a Ray task of cpus_per_cell CPUs, default 1, and
-    gpus_per_cell of a GPU, default a quarter where the cluster has GPUs; `address` joins a running cluster,
-    None starts one on this machine). Cells that failed are listed under "failed"; the report covers the rest.
+    `executor`: "local" (the default: cells and shared GANs side by side in worker processes of this machine,
+    one per cpus_per_cell CPUs), "sequential" (one cell after another in this process) or "ray" (each cell and
+    shared GAN a Ray task of cpus_per_cell CPUs and gpus_per_cell of a GPU, default a quarter where the cluster
+    has GPUs; `address` joins a running cluster, None starts one on this machine). Every executor trains a cell
+    with cpus_per_cell torch threads, default 1, so each gives the same numbers for the same cell.
+    Cells that failed are listed under "failed"; the report covers the rest.
 
     Returns a dict with: summary (one row per dataset, validation, method and budget: mean, std, ci_low, ci_high
     of test accuracy over `seeds`, labels_used, wall_time_s), verdict (one row per comparison and budget: method,
@@ -135,15 +137,18 @@ def _identity(declaration: dict) -> dict:
 
 def _executor(name: str, address, cpus_per_cell, gpus_per_cell):
     """The executor's function with its options bound; options it has no use for are refused."""
-    if name == "sequential":
+    if name in ("local", "sequential"):
         if address is not None or gpus_per_cell is not None:
             raise ConfigError("address and gpus_per_cell are options of the ray executor")
+        if name == "local":
+            from .local_executor import run_local
+            return partial(run_local, cpus_per_cell=cpus_per_cell)
         return partial(run_sequential, cpus_per_cell=cpus_per_cell)
     if name == "ray":
         from .ray_executor import import_ray, run_ray
         import_ray()  # fail before anything is written
         return partial(run_ray, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
-    raise ConfigError(f"unknown executor {name!r}: sequential or ray")
+    raise ConfigError(f"unknown executor {name!r}: local, sequential or ray")
 
 
 def _open_study(out: Path, config: dict) -> int:

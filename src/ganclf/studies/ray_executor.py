@@ -31,7 +31,7 @@ from ..runs import RunError, read_json
 from ..threads import use_cpus
 from ..train import TrainingDiverged
 from .plan import Cell, GANJob, StudyConfig, plan
-from .run import Progress, count, finished, gan_folder, gans_to_train, row, run_cell, run_gan
+from .run import Progress, count, failure, finished, gan_folder, gans_to_train, row, run_cell, run_gan
 
 NOT_RETRIED = (ValueError, RunError, TrainingDiverged)  # the same settings fail the same way on any worker
 GPU_SHARE = 0.25  # an MNIST-sized cell keeps a fraction of a GPU busy, so four share one by default
@@ -150,9 +150,7 @@ class _Study:
         if gan_task in self.pending:  # its GAN's directory reaches OUT before the cell's results name it
             self._collect(gan_task)
         if "error" in result:
-            self.failed.append({"cell": cell.folder.removeprefix("cells/"), "dataset": cell.dataset,
-                                "validation": cell.validation, "method": cell.method, "labels": cell.labels,
-                                "seed": cell.seed, "error": result["error"]})
+            self.failed.append(failure(cell, result["error"]))
             self.progress.failed(cell, result["error"])
             return
         self.rows[key] = self._row(cell, unpack(result, self.root))

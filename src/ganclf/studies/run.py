@@ -3,8 +3,9 @@ files. `run_cell` and `run_gan` take plain data and return plain data, so an exe
 
 An executor is a function (cfg, root, data_dir, quiet, **options) -> (rows, failed): the finished cells' rows in
 plan order, and one {cell, dataset, validation, method, labels, seed, error} per cell that failed.
-`run_sequential` is the plain one; the Ray executor (ray_executor.py) runs the same units as tasks. Both speak
-through `Progress`, which logs to the "ganclf.study" logger.
+`run_sequential` is the plain one; the local executor (local_executor.py, the default) runs the same units in
+worker processes side by side, the Ray executor (ray_executor.py) as Ray tasks. All speak through `Progress`,
+which logs to the "ganclf.study" logger.
 """
 import csv
 import io
@@ -101,6 +102,12 @@ def check_cell_results(results: dict, path: Path) -> None:
                            "run it again")
 
 
+def failure(cell: Cell, error: str) -> dict:
+    """A failed cell as the study's results list it."""
+    return {"cell": cell.folder.removeprefix("cells/"), "dataset": cell.dataset, "validation": cell.validation,
+            "method": cell.method, "labels": cell.labels, "seed": cell.seed, "error": error}
+
+
 def shared_gans(rows: list[dict]) -> list[dict]:
     """Each shared GAN the cells used, in plan order: what it trained on, which methods used it, its training
     time and its quality (None where not scored)."""
@@ -120,8 +127,9 @@ def shared_gans(rows: list[dict]) -> list[dict]:
 def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
                    cpus_per_cell: float | None = None) -> tuple[list[dict], list[dict]]:
     """Every cell in turn in this process, each shared GAN trained when its first cell needs it. A failing cell
-    stops the study (rerunning it resumes); with no cpus_per_cell torch uses every CPU this process was given."""
-    threads = use_cpus(cpus_per_cell)
+    stops the study (rerunning it resumes). torch trains with cpus_per_cell threads, default 1 as on the other
+    executors: a cell's numbers depend on its thread count."""
+    threads = use_cpus(cpus_per_cell or 1)
     jobs, cells = plan(cfg)
     jobs = {job.name: job for job in jobs}
     progress = Progress(cells, root, quiet)
@@ -244,9 +252,9 @@ class Progress(logging.Handler):
             self._say(f"[{self.count}/{self.total}] {cell.folder.removeprefix('cells/')}: {text}")
 
 
-def count(n: int, noun: str) -> str:
+def count(n: int, noun: str, plural: str = "s") -> str:
     """'1 cell', '2 cells'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    return f"{n} {noun}{'' if n == 1 else plural}"
 
 
 def _duration(seconds: float) -> str:
