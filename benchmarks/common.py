@@ -8,6 +8,10 @@ from pathlib import Path
 
 import torch
 
+from ganclf.threads import use_cpus
+
+use_cpus()  # GANCLF_THREADS / OMP_NUM_THREADS, else this process's CPUs: two 2-thread runs on 2 cores crawl
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA_ROOT = Path(os.environ.get("GANCLF_DATA", ROOT.parent / "shared" / "data"))
 RESULTS = ROOT / "benchmarks" / "results"
