@@ -1,8 +1,9 @@
 """Issue 29: what a step of fixmatch and mean-teacher costs, beside ssl-gan's, at 100 MNIST labels on one CPU thread.
 
 Each method's default preset trains --warmup steps (not timed), then --steps timed steps, in this process, one after
-another; the full run's training time is its preset's steps times that cost (evaluation not included). The numbers
-are only as good as the machine was quiet: the load average seen is recorded beside them.
+another; the full run's training time is its preset's steps times that cost (evaluation not included). Wall times
+are only as good as the machine was quiet (the load average seen is recorded beside them); the process's CPU time
+a step is recorded too, which on one thread is about what a quiet machine's wall time would be.
 
 Usage: GANCLF_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/fixmatch_cost.py [--steps 50] [--warmup 10]
 """
@@ -22,7 +23,15 @@ from ganclf.provenance import provenance
 from ganclf.threads import use_cpus
 
 
-def semi_seconds(method: str, data, split, steps: int, warmup: int) -> tuple[float, object]:
+def timed(train, steps: int) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) a step. On one thread the CPU time is what the step would take
+    on a quiet machine; the wall time is what it took beside the other jobs."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    train()
+    return (time.perf_counter() - wall) / steps, (time.process_time() - cpu) / steps
+
+
+def semi_seconds(method: str, data, split, steps: int, warmup: int) -> tuple[tuple[float, float], object]:
     cfg = get_method(method).presets["default"]
     images = to_float(data.train_images)
     lab = (images[split.labelled], data.train_labels[split.labelled])
@@ -30,21 +39,17 @@ def semi_seconds(method: str, data, split, steps: int, warmup: int) -> tuple[flo
     augment = semi.strong_augmentation(1) if cfg.unlabelled_loss == "fixmatch" else None
     st = semi._State(cfg, data.num_classes, 0, torch.device("cpu"), data.shape)
     semi._train_epoch(st, replace(cfg, steps_per_epoch=warmup), lab, unl, augment)
-    start = time.perf_counter()
-    semi._train_epoch(st, replace(cfg, steps_per_epoch=steps), lab, unl, augment)
-    return (time.perf_counter() - start) / steps, cfg
+    return timed(lambda: semi._train_epoch(st, replace(cfg, steps_per_epoch=steps), lab, unl, augment), steps), cfg
 
 
-def ssl_gan_seconds(data, split, steps: int, warmup: int) -> tuple[float, object]:
+def ssl_gan_seconds(data, split, steps: int, warmup: int) -> tuple[tuple[float, float], object]:
     cfg = get_method("ssl-gan").presets["mlp"]
     images = to_float(data.train_images)
     lab_x, lab_y = images[split.labelled], data.train_labels[split.labelled]
     unl = ssl_gan.unlabelled_images(data, split, images)
     st = ssl_gan._State(cfg, data.num_classes, 0, torch.device("cpu"), data.shape)
     ssl_gan._train_epoch(st, cfg, lab_x, lab_y, unl, warmup)
-    start = time.perf_counter()
-    ssl_gan._train_epoch(st, cfg, lab_x, lab_y, unl, steps)
-    return (time.perf_counter() - start) / steps, cfg
+    return timed(lambda: ssl_gan._train_epoch(st, cfg, lab_x, lab_y, unl, steps), steps), cfg
 
 
 def main() -> None:
@@ -64,19 +69,24 @@ def main() -> None:
         else:
             seconds, cfg = semi_seconds(method, data, split, args.steps, args.warmup)
             steps = cfg.steps
-        rows.append({"method": method, "ms_per_step": round(1000 * seconds, 1), "preset_steps": steps,
-                     "preset_train_min": round(seconds * steps / 60, 1), "config": config_to_dict(cfg)})
-    print_table(rows, ["method", "ms_per_step", "preset_steps", "preset_train_min"])
+        (wall, cpu), name = seconds, cfg
+        rows.append({"method": method, "ms_per_step": round(1000 * wall, 1), "cpu_ms_per_step": round(1000 * cpu, 1),
+                     "preset_steps": steps, "preset_train_min": round(wall * steps / 60, 1),
+                     "preset_cpu_min": round(cpu * steps / 60, 1), "config": config_to_dict(cfg)})
+    print_table(rows, ["method", "ms_per_step", "cpu_ms_per_step", "preset_steps", "preset_train_min",
+                       "preset_cpu_min"])
     path = RESULTS / "fixmatch_cost.json"
     write_json(path, {
         "what": "ms per training step at 100 MNIST labels (seed 0, 5,000 validation labels, default presets; "
-                "ssl-gan's mlp preset), after warm-up steps; preset_train_min = the preset's steps x that cost, "
+                "ssl-gan's mlp preset), after warm-up steps: wall time, and the process's CPU time (on one thread "
+                "about what a quiet machine's wall time would be); preset_*_min = the preset's steps x that cost, "
                 "evaluation not included",
         "steps_timed": args.steps, "warmup_steps": args.warmup, "threads": threads,
         "machine_quiet": False,
         "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
-        "note": "a shared 2-core machine, other engineers' jobs running: not quiet, so these are upper bounds of a "
-                "step's cost here, for choosing step budgets, not for comparing code versions",
+        "note": "a shared 2-core machine, other engineers' jobs running: not quiet, so the wall times are upper "
+                "bounds of a step's cost here; the CPU times stand in for a quiet thread (shared caches still slow "
+                "them); for choosing step budgets, not for comparing code versions",
         "provenance": provenance(torch.device("cpu"), threads, data.checksum), "runs": rows})
     print(f"wrote {path}")
 

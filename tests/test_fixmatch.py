@@ -121,3 +121,10 @@ def test_fixmatch_same_seed_same_numbers_and_resume_after_an_interruption(tmp_pa
     model, meta = load_classifier(tmp_path / "full" / "model.safetensors")
     assert meta["classifier"] == "cnn" and meta["classifier_kwargs"] == {"width": 4}
     assert model.eval()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_the_average_covers_batchnorm_statistics():
+    model, ema = torch.nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
+    model.train()(torch.randn(64, 3) + 5)  # the model's running mean moves towards 5
+    S.average_into(ema, model, 0.75)
+    assert torch.allclose(ema.running_mean, 0.25 * model.running_mean) and ema.running_mean.abs().min() > 0.05
