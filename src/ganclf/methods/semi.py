@@ -75,10 +75,11 @@ class SemiConfig:
         return {} if self.width is None else {"width": self.width}
 
 
-# Step budget: one fixmatch step (64 labelled + 2 x 448 unlabelled views through one forward and backward) takes ~0.45 s on one CPU thread of this shared machine
-# (benchmarks/results/fixmatch_cost.json), so 1,200 steps keep a 100-label MNIST run under ~10 minutes: 77k
-# labelled and 538k unlabelled presentations, ~10 passes over the pool, against the paper's 2^20 steps on a GPU.
-# The rest is the paper's recipe (not tuned here: no validation sweep fitted the time).
+# Step budget: a fixmatch step (64 labelled + 2 x 448 unlabelled views through one forward and backward) costs 0.42 s
+# of one CPU thread (benchmarks/results/fixmatch_cost.json; mean-teacher 0.26 s, ssl-gan 0.08 s), so 1,200 steps
+# train a 100-label MNIST run in ~8.5 minutes on a quiet thread, ~10 with evaluation: the limit. That is 77k
+# labelled and 538k unlabelled presentations (~10 passes over the pool), against the paper's 2^20 steps on a GPU.
+# The rest is the paper's recipe, except where benchmarks/results/fixmatch_val.json chose on validation labels.
 PRESETS = {
     "default": SemiConfig(steps=1200),
     "quick": SemiConfig(steps=12, steps_per_epoch=6),  # a demonstration in seconds, not a result

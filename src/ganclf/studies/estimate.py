@@ -10,7 +10,10 @@ from .plan import Cell, GANJob
 # Seconds a training step typically takes on 2 CPU cores, from the cells of benchmarks/results/study_quick.json
 # and verdict_cpu.json (their evaluation included).
 STEP_S = {"cnn": 0.035, "cnn-shift": 0.035, "cnn-seed": 0.03, "augment": 0.035, "transfer": 0.06,
-          "transfer-scratch": 0.06, "ssl-gan": 0.056, "pi-model": 0.036, "dcgan-cnn": 0.18, "cdcgan": 0.18}
+          "transfer-scratch": 0.06, "ssl-gan": 0.056, "pi-model": 0.036, "dcgan-cnn": 0.18, "cdcgan": 0.18,
+          # one thread's CPU time a step / ONE_CPU_SLOWDOWN (benchmarks/results/fixmatch_cost.json: 419 and 262 ms,
+          # ssl-gan's 80 ms beside them), not yet timed in a study
+          "fixmatch": 0.32, "mean-teacher": 0.2}
 UNKNOWN_STEP_S = 0.1
 UNUSABLE_S = 0.0
 UNSTEPPED_S = {"pca-knn": 1.0}  # methods that fit without steps: seconds a run
@@ -60,6 +63,8 @@ def _trainings(cfg, labelled: int, pool: int) -> list[tuple]:
 
 
 def _steps(recipe, images: float) -> int:
+    if hasattr(recipe, "steps_per_epoch"):  # fixmatch, mean-teacher: a fixed number of steps in all
+        return recipe.steps
     per_epoch = math.ceil(images / recipe.batch_size)
     return recipe.epochs * max(per_epoch, getattr(recipe, "min_steps_per_epoch", 0))
 
