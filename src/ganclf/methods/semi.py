@@ -87,9 +87,10 @@ PRESETS = {
     "default": SemiConfig(),
     "quick": SemiConfig(steps=12, steps_per_epoch=6),  # a demonstration in seconds, not a result
 }
-# Mean Teacher: its CIFAR-10 recipe's consistency weight (100, on the mean squared softmax difference) ramped up over
-# the first quarter of the steps; the same network, optimizer, budget and selection as fixmatch.
-MT_PRESETS = {name: replace(cfg, unlabelled_loss="mean-teacher", unlabelled_weight=100.0, rampup=0.25)
+# Mean Teacher: the consistency weight (on the mean squared softmax difference) ramped up over the first quarter of the
+# steps; the same network, optimizer, budget and selection as fixmatch. 10, not its CIFAR-10 recipe's 100: on
+# validation (mean_teacher_val.json, 600 steps) 0.9282 against 0.9162, ahead after every 100 steps.
+MT_PRESETS = {name: replace(cfg, unlabelled_loss="mean-teacher", unlabelled_weight=10.0, rampup=0.25)
               for name, cfg in PRESETS.items()}
 
 
