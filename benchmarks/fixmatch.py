@@ -4,8 +4,8 @@ paired 95% intervals of fixmatch - cnn and ssl-gan - fixmatch over the seeds.
 
 Every run has its own directory under benchmarks/runs/fixmatch/ and is resumed where it stopped (a finished one is
 read back), so the script can be stopped and run again. ssl-gan trains 30 epochs, as the project's CPU verdict does;
-fixmatch and cnn their default presets. Long: on one CPU thread a fixmatch run takes ~10 minutes on a quiet machine
-(benchmarks/results/fixmatch_cost.json), an ssl-gan run of 30 epochs ~22 (16,470 steps).
+fixmatch and cnn their default presets. Long: on one CPU thread a fixmatch run takes ~8 minutes
+(benchmarks/results/fixmatch_cost.json), an ssl-gan run of 30 epochs ~16 (16,470 steps), a cnn run ~1.
 
     python benchmarks/fixmatch.py [--dataset fashion-mnist] [--seeds 5]
 """

@@ -78,10 +78,11 @@ class SemiConfig:
         return {} if self.width is None else {"width": self.width}
 
 
-# Step budget: a fixmatch step (64 labelled + 2 x 448 unlabelled views through one forward and backward) costs 0.42 s
-# of one CPU thread (benchmarks/results/fixmatch_cost.json; mean-teacher 0.26 s, ssl-gan 0.08 s), so 1,200 steps
-# train a 100-label MNIST run in ~8.5 minutes on a quiet thread, ~10 with evaluation: the limit. That is 77k
-# labelled and 538k unlabelled presentations (~10 passes over the pool), against the paper's 2^20 steps on a GPU.
+# Step budget: a fixmatch step (64 labelled + 2 x 448 unlabelled views through one forward and backward) takes 0.38 s
+# on one CPU thread (benchmarks/results/fixmatch_cost.json; mean-teacher 0.23 s, ssl-gan 0.058 s), so 1,200 steps
+# train a 100-label MNIST run in ~7.7 minutes, under the issue's ~10 with evaluation and some slack for a busy
+# machine. That is 77k labelled and 538k unlabelled presentations (~10 passes over the pool), against the paper's
+# 2^20 steps on a GPU.
 # The rest is the paper's recipe, but for the average's decay (chosen on validation labels; see `ema`).
 PRESETS = {
     "default": SemiConfig(),

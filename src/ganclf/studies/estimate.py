@@ -11,9 +11,9 @@ from .plan import Cell, GANJob
 # and verdict_cpu.json (their evaluation included).
 STEP_S = {"cnn": 0.035, "cnn-shift": 0.035, "cnn-seed": 0.03, "augment": 0.035, "transfer": 0.06,
           "transfer-scratch": 0.06, "ssl-gan": 0.056, "pi-model": 0.036, "dcgan-cnn": 0.18, "cdcgan": 0.18,
-          # one thread's CPU time a step / ONE_CPU_SLOWDOWN (benchmarks/results/fixmatch_cost.json: 419 and 262 ms,
-          # ssl-gan's 80 ms beside them), not yet timed in a study
-          "fixmatch": 0.32, "mean-teacher": 0.2}
+          # one thread's step (benchmarks/results/fixmatch_cost.json, where ssl-gan's took 58 ms against its 56 ms
+          # here), not yet timed in a study
+          "fixmatch": 0.38, "mean-teacher": 0.23}
 UNKNOWN_STEP_S = 0.1
 UNUSABLE_S = 0.0
 UNSTEPPED_S = {"pca-knn": 1.0}  # methods that fit without steps: seconds a run
