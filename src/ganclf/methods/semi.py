@@ -307,7 +307,8 @@ def _evaluate(model, data, bf16: bool) -> tuple[float, float]:
 
 
 FIXMATCH = Method("fixmatch", "the cnn trained with FixMatch: confident weak-view pseudo-labels learned on strong "
-                  "views (Sohn et al. 2020)", train_semi, PRESETS, default_labels="100", check=check, check_data=check_data)
+                  "views (Sohn et al. 2020)", train_semi, PRESETS, default_labels="100", check=check,
+                  check_data=check_data)
 MEAN_TEACHER = Method("mean-teacher", "the cnn trained with Mean Teacher: its softmax kept close to its weight "
                       "average's on another view (Tarvainen & Valpola 2017)", train_semi, MT_PRESETS,
                       default_labels="100", check=check, check_data=check_data)
