@@ -1,6 +1,6 @@
 """Issue 29: fixmatch's (or mean-teacher's) recipe choices made on validation labels only (seed 0, 100 MNIST labels,
-5,000 validation labels): each variant's validation accuracy per epoch, of the weight average (val_acc) and of the model itself
-(val_acc_raw). The test split is never read from these runs' results, nor recorded.
+5,000 validation labels): each variant's validation accuracy per epoch, of the weight average (val_acc) and of the
+model itself (val_acc_raw). The test split is never read from these runs' results, nor recorded.
 
 Usage: GANCLF_THREADS=1 python benchmarks/fixmatch_val.py [--method mean-teacher] [--steps 600]
                                                           [--variants ema=0.999 ema=0.99] [--at-once 2]
