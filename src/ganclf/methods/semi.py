@@ -80,9 +80,9 @@ class SemiConfig:
 
 # Step budget: a fixmatch step (64 labelled + 2 x 448 unlabelled views through one forward and backward) takes 0.38 s
 # on one CPU thread (benchmarks/results/fixmatch_cost.json; mean-teacher 0.23 s, ssl-gan 0.058 s), so 1,200 steps
-# train a 100-label MNIST run in ~7.7 minutes, under the issue's ~10 with evaluation and some slack for a busy
-# machine. That is 77k labelled and 538k unlabelled presentations (~10 passes over the pool), against the paper's
-# 2^20 steps on a GPU.
+# train a 100-label MNIST run in ~7.7 minutes, under the issue's ~10 with evaluation (a whole run with validation=0
+# took 609 s wall, 8.1 min of CPU, beside other jobs at load ~4.5). That is 77k labelled and 538k unlabelled
+# presentations (~10 passes over the pool), against the paper's 2^20 steps on a GPU.
 # The rest is the paper's recipe, but for the average's decay (chosen on validation labels; see `ema`).
 PRESETS = {
     "default": SemiConfig(),
