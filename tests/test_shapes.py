@@ -126,6 +126,8 @@ TINY = {  # a few steps of each method; a method not listed here runs one epoch 
     "augment": {"epochs": 1, "synthetic": 100, "mixes": ["real+gen"], "gan": "cdcgan"},
     "ssl-gan": {"epochs": 1, "batch_size": 50, "labelled_batch": 50},
     "pi-model": {"epochs": 1, "batch_size": 50, "labelled_batch": 50},
+    "fixmatch": {"steps": 2, "batch_size": 16, "mu": 2},
+    "mean-teacher": {"steps": 2, "batch_size": 16, "mu": 2},
 }
 
 

@@ -21,6 +21,8 @@ REGISTRY = {
     "augment": "ganclf.methods.augment:AUGMENT",
     "ssl-gan": "ganclf.methods.ssl_gan:SSL_GAN",
     "pi-model": "ganclf.methods.ssl_gan:PI_MODEL",
+    "fixmatch": "ganclf.methods.semi:FIXMATCH",
+    "mean-teacher": "ganclf.methods.semi:MEAN_TEACHER",
     "train-gan": "ganclf.methods.gan:TRAIN_GAN",
 }
 

@@ -216,21 +216,29 @@ def train_ssl_gan(dataset: Dataset, split: Split, run: Run, cfg: SSLConfig, seed
 
 
 def _unlabelled(dataset: Dataset, split: Split, images: torch.Tensor, cfg: SSLConfig) -> torch.Tensor:
+    check_unlabelled(dataset, split, cfg)
+    return unlabelled_images(dataset, split, images)
+
+
+def unlabelled_images(dataset: Dataset, split: Split, images: torch.Tensor) -> torch.Tensor:
     """The training images outside the label budget, then the dataset's own unlabelled images (a folder's
     unlabelled/), as floats on the images' device."""
-    check_unlabelled(dataset, split, cfg)
     if not len(dataset.unlabelled_images):
         return images[split.unlabelled]
     return torch.cat([images[split.unlabelled], to_float(dataset.unlabelled_images).to(images.device)])
 
 
 def check_unlabelled(dataset: Dataset, split: Split, cfg: SSLConfig) -> None:
+    check_pool(dataset, split, cfg.batch_size)
+
+
+def check_pool(dataset: Dataset, split: Split, batch: int) -> None:
     """At least one batch of unlabelled images, or a one-line error (checked before a run directory is made)."""
     n = len(split.unlabelled) + len(dataset.unlabelled_images)
-    if n < cfg.batch_size:
+    if n < batch:
         folder = f"{len(dataset.unlabelled_images)} images in unlabelled/" if len(dataset.unlabelled_images) else \
             "no unlabelled/ images"
-        raise ConfigError(f"this method needs unlabelled images: {n} are fewer than one batch of {cfg.batch_size} "
+        raise ConfigError(f"this method needs unlabelled images: {n} are fewer than one batch of {batch} "
                           f"(the budget leaves {len(split.unlabelled)} training images unlabelled, {dataset.name} has "
                           f"{folder}); use a smaller label budget or add unlabelled images")
 

@@ -10,7 +10,10 @@ from .plan import Cell, GANJob
 # Seconds a training step typically takes on 2 CPU cores, from the cells of benchmarks/results/study_quick.json
 # and verdict_cpu.json (their evaluation included).
 STEP_S = {"cnn": 0.035, "cnn-shift": 0.035, "cnn-original": 0.03, "augment": 0.035, "transfer": 0.06,
-          "transfer-scratch": 0.06, "ssl-gan": 0.056, "pi-model": 0.036, "dcgan-cnn": 0.18, "cdcgan": 0.18}
+          "transfer-scratch": 0.06, "ssl-gan": 0.056, "pi-model": 0.036, "dcgan-cnn": 0.18, "cdcgan": 0.18,
+          # one thread's step (benchmarks/results/fixmatch_cost.json, where ssl-gan's took 58 ms against its 56 ms
+          # here), not yet timed in a study
+          "fixmatch": 0.38, "mean-teacher": 0.23}
 UNKNOWN_STEP_S = 0.1
 UNUSABLE_S = 0.0
 UNSTEPPED_S = {"pca-knn": 1.0}  # methods that fit without steps: seconds a run
@@ -58,6 +61,8 @@ def planned_steps(cell: Cell) -> list[int]:
 
 
 def _steps(recipe, images: float) -> int:
+    if hasattr(recipe, "steps_per_epoch"):  # fixmatch, mean-teacher: a fixed number of steps in all
+        return recipe.steps
     per_epoch = math.ceil(images / recipe.batch_size)
     return recipe.epochs * max(per_epoch, getattr(recipe, "min_steps_per_epoch", 0))
 
