@@ -18,6 +18,8 @@ METHOD_PRESETS = {
     "augment": ("default",),
     "ssl-gan": ("mlp", "paper", "conv"),
     "pi-model": ("mlp", "paper", "conv"),
+    "fixmatch": ("default", "quick"),
+    "mean-teacher": ("default", "quick"),
     "train-gan": ("dcgan", "gan", "gan-original", "dcgan-cnn", "dcgan-original", "cdcgan", "cdcgan-original"),
 }
 STUDY_PRESETS = ("quick", "original", "full", "verdict")  # one-off studies are declared files: plans/*.toml
