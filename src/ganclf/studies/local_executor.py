@@ -7,8 +7,9 @@ this process was given.
   finish 1.2x sooner than one two-thread cell after the other, and one thread per cell is what makes every
   executor give the same numbers for the same cell.
 - Units run in OUT itself (workers share this disk), through the same run_gan/run_cell as the other executors.
-  Shared GANs go first; a cell waits for its GAN, a cell that needs none runs beside it. Among the cells ready
-  to run, the longest typical one goes first, so a long ssl-gan cell does not start last and run alone.
+  Units go in plan order (seed by seed): the first waiting cell that is ready, or the shared GAN of the first
+  cell whose GAN has not started; a cell waiting for a running GAN lets the next one go. A study stopped part way
+  (a long declared study runs over several sittings) then holds whole seeds, whose pairs can already be read.
 - Progress: the 'ganclf.metrics' records of the workers come back through a queue to this process's
   `Progress`, so the heartbeat names the latest epoch as it does for the sequential executor.
 - Failures: a unit that raises is reported as its cell's error (a failed GAN fails the cells that need it) and
@@ -27,7 +28,6 @@ from pathlib import Path
 from ..config import ConfigError
 from ..runs import METRICS_LOG
 from ..threads import cpus_given, use_cpus
-from .estimate import typical_seconds
 from .plan import Cell, StudyConfig, plan
 from .run import Progress, count, failure, finished, gan_folder, gans_to_train, run_cell, run_gan
 
@@ -100,22 +100,30 @@ class _Study:
             pool.shutdown(cancel_futures=True)
 
     def _submit(self, pool) -> None:
-        """Keep every worker busy: shared GANs first, then the longest ready cell."""
+        """Keep every worker busy, in plan order: the first waiting cell that is ready, or the shared GAN of the
+        first waiting cell whose GAN has not started; a cell waiting for a running GAN lets the next one go."""
         while len(self.running) < self.workers:
-            if self.gans:
-                future = pool.submit(run_gan, self.jobs[self.gans[0]], self.root, self.data_dir)
-                self.running[future] = ("gan", self.gans.pop(0))
-                continue
-            ready = [i for i in self.waiting if self._ready(self.cells[i])]
-            if not ready:
+            unit = next(self._next_units(), None)
+            if unit is None:
                 return
-            i = max(ready, key=lambda i: typical_seconds(self.cells[i]))  # max: the first of equals, plan order
-            if self.cells[i].gan in self.gan_errors:
+            kind, key = unit
+            if kind == "gan":
+                self.gans.remove(key)
+                self.running[pool.submit(run_gan, self.jobs[key], self.root, self.data_dir)] = ("gan", key)
+            else:
+                self.waiting.remove(key)
+                self.running[pool.submit(run_cell, self.cells[key], self.root, self.data_dir)] = ("cell", key)
+
+    def _next_units(self):
+        for i in list(self.waiting):
+            cell = self.cells[i]
+            if cell.gan in self.gan_errors:
                 self.waiting.remove(i)
-                self._fail(i, f"its shared GAN failed ({self.gan_errors[self.cells[i].gan]})")
-                continue
-            self.running[pool.submit(run_cell, self.cells[i], self.root, self.data_dir)] = ("cell", i)
-            self.waiting.remove(i)
+                self._fail(i, f"its shared GAN failed ({self.gan_errors[cell.gan]})")
+            elif cell.gan in self.gans:
+                yield "gan", cell.gan
+            elif self._ready(cell):
+                yield "cell", i
 
     def _ready(self, cell: Cell) -> bool:
         """Its shared GAN, if any, has finished (or failed)."""
