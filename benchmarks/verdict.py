@@ -21,8 +21,12 @@ LEDGER_FILES = ("config.json", "split.json", "results.json")
 
 
 def mirror(source: Path, target: Path) -> int:
-    """Copy the ledger files of every finished unit (a folder holding results.json) under source to target."""
+    """Copy the study's declaration record (study.json) and the ledger files of every finished unit (a folder
+    holding results.json) under source to target; returns how many units were new there."""
     copied = 0
+    if (source / "study.json").exists() and not (target / "study.json").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / "study.json", target / "study.json")
     for results in sorted(source.rglob("results.json")):
         unit = results.parent
         if unit == source or (unit.parent / "results.json").exists() and unit.parent != source:
