@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validation", help="labelled validation images, comma-separated protocols (default: the "
                    "preset's; 'default' is 5000 for the built-in datasets; 0: none)")
     p.add_argument("--samples", dest="quality_samples", type=int, metavar="N", help="generated images each shared "
-                   "GAN is scored on (FID, precision/recall, CAS; default: the preset's, 2,000 for quick, 10,000 for "
+                   "GAN is scored on (FID, precision/recall, CAS; default: the preset's, 1,000 for quick, 10,000 for "
                    "full; 0: none)")
     _hidden(p, "--quality-samples", dest="quality_samples", type=int)
     p.add_argument("--out", default="runs/study", help="study directory (default: runs/study)")

@@ -76,10 +76,12 @@ def _default_pairs(name: str, methods) -> list[tuple[str, str]]:
     return pairs + ([(name, "cnn")] if control and "cnn" in methods and control != "cnn" else [])
 
 
-# The quick preset: 8 methods and controls x 2 budgets, each shared GAN scored on 2,000 generated images, aiming at
+# The quick preset: 8 methods and controls x 2 budgets, each shared GAN scored on 1,000 generated images, aiming at
 # 3 minutes on 2 CPU cores the first time (the feature networks ship with ganclf; two one-thread cells at a time;
-# benchmarks/quick_study.py). augment trains only the mix that stands for it (real+gen), as verdict-cpu-augment.
-SHORT_CLASSIFIER = {"epochs": 3}
+# benchmarks/quick_study.py: with 3-epoch classifiers and 2,000 samples it used 185 CPU-seconds a core, so both
+# were cut). augment trains only the mix that stands for it (real+gen), as verdict-cpu-augment.
+SHORT_CLASSIFIER = {"epochs": 2}
+QUICK_QUALITY = 1000
 SHORT_QUALITY = 2000
 SHORT_GAN = {"epochs": 2, "min_steps_per_epoch": 75}
 VERDICT_METHODS = ("cnn", "pca-knn", "cnn-shift", "augment", "transfer", "transfer-scratch", "ssl-gan", "pi-model")
@@ -88,9 +90,9 @@ VERDICT_PAIRS = (("ssl-gan", "pi-model"), ("transfer", "transfer-scratch"), ("au
 PRESETS = {
     # Minutes on 2 CPU cores: short GANs and classifiers, so the numbers are a demonstration, not a verdict.
     "quick": StudyConfig(labels=("100", "1000"), seeds=1, gan_images="5000", methods=VERDICT_METHODS,
-                         quality_samples=SHORT_QUALITY, settings={
+                         quality_samples=QUICK_QUALITY, settings={
         "cnn": SHORT_CLASSIFIER, "cnn-shift": SHORT_CLASSIFIER, "transfer": SHORT_CLASSIFIER,
-        "transfer-scratch": SHORT_CLASSIFIER, "augment": {"epochs": 3, "synthetic": 2000, "shift": 2, "mixes": ["real+gen"]},
+        "transfer-scratch": SHORT_CLASSIFIER, "augment": {"epochs": 2, "synthetic": 2000, "shift": 2, "mixes": ["real+gen"]},
         "ssl-gan": {"epochs": 1}, "pi-model": {"epochs": 1}, "dcgan-cnn": SHORT_GAN, "cdcgan": SHORT_GAN},
         comparisons=VERDICT_PAIRS),
     # The original projects' budgets (10k images; original 000's 1k), our methods beside their reported numbers.
