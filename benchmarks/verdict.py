@@ -20,24 +20,38 @@ from ganclf.studies import study
 LEDGER_FILES = ("config.json", "split.json", "results.json")
 
 
-def mirror(source: Path, target: Path) -> int:
+def mirror(source: Path, target: Path, hold: set = frozenset()) -> int:
     """Copy the study's declaration record (study.json) and the ledger files of every finished unit (a folder
-    holding results.json) under source to target; returns how many units were new there."""
+    holding results.json) under source to target, except the units in `hold`; returns how many units were new
+    there. A shared GAN's split (its whole pool) is left out: a finished GAN is only read back, never retrained."""
     copied = 0
     if (source / "study.json").exists() and not (target / "study.json").exists():
         target.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / "study.json", target / "study.json")
     for results in sorted(source.rglob("results.json")):
         unit = results.parent
-        if unit == source or (unit.parent / "results.json").exists() and unit.parent != source:
-            continue  # the study's own results, or a sub-run (augment's mixes) of a finished cell
+        sub_run = unit.parent != source and (unit.parent / "results.json").exists()
+        if unit == source or sub_run or unit.relative_to(source).as_posix() in hold:
+            continue  # the study's own results, a sub-run (augment's mixes) of a finished cell, or held back
         folder = target / unit.relative_to(source)
         for name in LEDGER_FILES:
+            if name == "split.json" and unit.relative_to(source).parts[0] == "gans":
+                continue
             if (unit / name).exists() and not (folder / name).exists():
                 folder.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(unit / name, folder / name)
                 copied += name == "results.json"
     return copied
+
+
+def gans_in_use(plan_file: str, root: Path) -> set:
+    """The shared GANs that an unfinished cell still needs: filed without their weights, a later sitting could not
+    train that cell, so they are filed once all their cells are."""
+    from ganclf.studies.declared import load_plan
+    from ganclf.studies.plan import plan
+    from ganclf.studies.run import finished, gan_folder
+    cfg, _ = load_plan(plan_file, allow_uncommitted=True)
+    return {gan_folder(c.gan) for c in plan(cfg)[1] if c.gan and not finished(root, c.folder)}
 
 
 def main() -> None:
@@ -58,7 +72,8 @@ def main() -> None:
             result = study(out=out, plan=args.plan, data_dir=DATA_ROOT, quiet=args.quiet, executor=args.executor,
                            cpus_per_cell=args.cpus_per_cell)
     finally:
-        print(f"filed {mirror(out, ledger)} newly finished units in {ledger.relative_to(ROOT)}")
+        filed = mirror(out, ledger, gans_in_use(args.plan, out))
+        print(f"filed {filed} newly finished units in {ledger.relative_to(ROOT)}")
     if args.save_only:
         return
     keys = ("dataset", "validation", "labels", "method", "control", "n", "seeds", "mean", "ci_low", "ci_high",
