@@ -13,7 +13,9 @@ from common import write_results
 
 COMMANDS = {"--version": ["--version"], "unknown method": ["run", "resnet9000"],
             "baseline --help": ["baseline", "--help"],
-            "unknown baseline": ["baseline", "--method", "resnet"]}
+            "unknown baseline": ["baseline", "--method", "resnet"],
+            "unknown study preset": ["study", "--preset", "quik"],
+            "unknown method preset": ["run", "ssl-gan", "--preset", "mlpp"]}
 
 
 def seconds(args: list[str], repeats: int) -> list[float]:
