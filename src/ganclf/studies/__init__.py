@@ -51,7 +51,8 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     Returns a dict with: summary (one row per dataset, validation, method and budget: mean, std, ci_low, ci_high
     of test accuracy over `seeds`, labels_used, wall_time_s), verdict (one row per comparison and budget: method,
     control, labels, n seeds, mean difference, ci_low, ci_high, verdict "helps" / "hurts" / "no detectable
-    difference" / "not enough seeds", and a sentence), gans (each shared GAN: its quality scores and the cells
+    difference" / "not enough seeds", a sentence, and for the declared family's rows primary True, p_value,
+    holm_p and holm_verdict: Holm-adjusted over the family), gans (each shared GAN: its quality scores and the cells
     that used it), cells (every finished cell's results row), failed (cell, error), report (the path of
     report.html, None when no cell finished), out, elapsed_s.
     """

@@ -41,7 +41,8 @@ def load_plan(path, allow_uncommitted: bool = False) -> tuple[StudyConfig, dict]
         check_cells(cfg)
     except (ConfigError, ValueError) as err:
         raise ConfigError(f"{path}: {err}") from None
-    return cfg, {"path": str(path), "description": description, **_git_identity(path, allow_uncommitted)}
+    identity = _git_identity(path, allow_uncommitted)
+    return cfg, {"path": identity.pop("path") or str(path), "description": description, **identity}
 
 
 def check_cells(cfg: StudyConfig) -> None:
@@ -78,7 +79,9 @@ def _git_identity(path: Path, allow_uncommitted: bool) -> dict:
         state = "has uncommitted changes" if commit else "is not committed to git"
         raise ConfigError(f"{path} {state}: commit the declaration before the study runs "
                           "(or pass --allow-uncommitted for a trial)")
-    return {"blob": blob, "commit": commit or None, "committed": committed}
+    # its path in the repository, so the same study is recognised whichever folder it is run from
+    in_repo = _git(folder, "ls-files", "--full-name", "--", path.resolve().name) if commit else None
+    return {"path": in_repo or None, "blob": blob, "commit": commit or None, "committed": committed}
 
 
 def _git(folder: Path, *args: str) -> str | None:
