@@ -28,3 +28,20 @@ def keep_ctrl_c():
     handler = signal.getsignal(signal.SIGINT)
     yield
     signal.signal(signal.SIGINT, handler)
+
+
+def interrupt_in_second_epoch(monkeypatch, module, train) -> None:
+    """Run train() with module._train_epoch raising KeyboardInterrupt as its second epoch starts (what Ctrl-C
+    does mid-run), then put the epoch back, so the caller can resume and compare."""
+    import pytest
+    train_epoch = module._train_epoch
+
+    def interrupted(st, *args):
+        if st.epoch == 1:
+            raise KeyboardInterrupt
+        return train_epoch(st, *args)
+
+    monkeypatch.setattr(module, "_train_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train()
+    monkeypatch.setattr(module, "_train_epoch", train_epoch)

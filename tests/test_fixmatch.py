@@ -10,6 +10,8 @@ from ganclf.cli import main
 from ganclf.config import ConfigError
 from ganclf.methods import semi as S
 
+from conftest import interrupt_in_second_epoch
+
 
 def test_pseudo_labels_pass_only_confident_weak_predictions():
     logits = torch.tensor([[10.0, 0, 0], [1.0, 1.2, 0], [0, 0, 9.0]])
@@ -101,17 +103,7 @@ def test_fixmatch_same_seed_same_numbers_and_resume_after_an_interruption(tmp_pa
     assert full["real_images"] == 192 and [r["steps"] for r in lines] == [2, 2]
     assert all(r["mask"] == 1.0 for r in lines)  # every image passed the low threshold: the strong path ran
 
-    train_epoch = S._train_epoch
-
-    def interrupted(st, *args):
-        if st.epoch == 1:
-            raise KeyboardInterrupt
-        return train_epoch(st, *args)
-
-    monkeypatch.setattr(S, "_train_epoch", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        _run("fixmatch", tmp_path / "part")
-    monkeypatch.setattr(S, "_train_epoch", train_epoch)
+    interrupt_in_second_epoch(monkeypatch, S, lambda: _run("fixmatch", tmp_path / "part"))
     assert len(_lines(tmp_path / "part")) == 1
     resumed = _run("fixmatch", tmp_path / "part", resume=True)
     assert resumed["test_accuracy"] == full["test_accuracy"] and resumed["val_accuracy"] == full["val_accuracy"]

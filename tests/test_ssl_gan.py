@@ -10,6 +10,8 @@ from ganclf.methods import ssl_gan as S
 from ganclf.models.ssl_nets import (DISCRIMINATORS, Generator, WNLinear, build_discriminator,
                                     data_dependent_init)
 
+from conftest import interrupt_in_second_epoch
+
 
 def _direct_unsupervised(l_unl, l_fake):
     """The paper's form with an explicit (K+1)-th logit fixed at 0: -log(1 - p_fake(real)) - log p_fake(fake)."""
@@ -160,17 +162,8 @@ def test_end_to_end_and_resume_gives_identical_numbers(tmp_path, monkeypatch):
     assert [r["epoch"] for r in lines] == [1, 2] and all(0 <= r["val_acc"] <= 1 for r in lines)
 
     # Interrupt during the second epoch, then resume: the same numbers as the uninterrupted run.
-    train_epoch = S._train_epoch
-
-    def interrupted(st, *args):
-        if st.epoch == 1:
-            raise KeyboardInterrupt
-        return train_epoch(st, *args)
-
-    monkeypatch.setattr(S, "_train_epoch", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        api.ssl_gan(labels="100", seed=0, out=tmp_path / "part", preset="tiny", quiet=True)
-    monkeypatch.setattr(S, "_train_epoch", train_epoch)
+    interrupt_in_second_epoch(monkeypatch, S, lambda: api.ssl_gan(labels="100", seed=0, out=tmp_path / "part",
+                                                                  preset="tiny", quiet=True))
     resumed = api.ssl_gan(labels="100", seed=0, out=tmp_path / "part", preset="tiny", resume=True, quiet=True)
     assert resumed["test_accuracy"] == full["test_accuracy"]
     assert resumed["val_accuracy"] == full["val_accuracy"]
