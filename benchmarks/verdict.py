@@ -10,6 +10,7 @@ before the study starts, so a later sitting on a fresh clone skips every cell an
 cell has run, the results file covers the finished seeds only (pairs are formed over the seeds both arms have).
 """
 import argparse
+import json
 import shutil
 from pathlib import Path
 
@@ -57,9 +58,10 @@ def gans_in_use(plan_file: str, root: Path) -> set:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--plan", required=True, help="a committed study declaration (plans/*.toml)")
-    parser.add_argument("--executor", default="sequential")
+    parser.add_argument("--executor", default="local")
     parser.add_argument("--cpus-per-cell", type=float)
-    parser.add_argument("--save-only", action="store_true", help="only mirror finished cells into the ledger")
+    parser.add_argument("--save-only", action="store_true", help="only file the finished cells in the ledger and "
+                        "write the intervals they give so far, training nothing")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--machine-note", default="", help="e.g. whether other jobs shared the machine")
     args = parser.parse_args()
@@ -69,29 +71,42 @@ def main() -> None:
         print(f"restored {mirror(ledger, out)} finished units from {ledger.relative_to(ROOT)}")
     try:
         if not args.save_only:
-            result = study(out=out, plan=args.plan, data_dir=DATA_ROOT, quiet=args.quiet, executor=args.executor,
-                           cpus_per_cell=args.cpus_per_cell)
+            study(out=out, plan=args.plan, data_dir=DATA_ROOT, quiet=args.quiet, executor=args.executor,
+                  cpus_per_cell=args.cpus_per_cell)
     finally:
         filed = mirror(out, ledger, gans_in_use(args.plan, out))
         print(f"filed {filed} newly finished units in {ledger.relative_to(ROOT)}")
-    if args.save_only:
+    write_verdict(args, name, ledger)
+
+
+def write_verdict(args, name: str, ledger: Path) -> None:
+    """The intervals the filed cells give (all of them once the study is complete), Holm-adjusted over the declared
+    family, in benchmarks/results/<plan>.json."""
+    from ganclf.studies import summarise, verdicts
+    from ganclf.studies.declared import load_plan
+    from ganclf.studies.plan import plan
+    cfg, declaration = load_plan(args.plan, allow_uncommitted=True)
+    cells = plan(cfg)[1]
+    rows = [cell_row(cell, json.loads((ledger / cell.folder / "results.json").read_text())) for cell in cells
+            if (ledger / cell.folder / "results.json").exists()]
+    if not rows:
         return
     keys = ("dataset", "validation", "labels", "method", "control", "n", "seeds", "mean", "ci_low", "ci_high",
             "verdict", "p_value", "primary", "holm_p", "holm_verdict", "family_size", "labels_used")
-    verdict = [{k: v.get(k) for k in keys} for v in result["verdict"]]
+    verdict = [{k: v.get(k) for k in keys} for v in verdicts(rows, cfg.pairs(), cfg.primary(), cfg.family_size())]
     print_table(verdict, ["dataset", "method", "control", "n", "mean", "ci_low", "ci_high", "verdict", "holm_verdict"])
-    rows = [{k: c.get(k) for k in ("dataset", "validation", "method", "labels", "seed", "val_accuracy",
-                                   "test_accuracy", "wall_time_s")} for c in result["cells"]]
-    summary = {"command": f"python benchmarks/verdict.py --plan {args.plan} --executor {args.executor}",
-               "declaration": read_declaration(out), "elapsed_s": result["elapsed_s"], "verdict": verdict,
-               "threads_per_cell": args.cpus_per_cell or 1, "machine_note": args.machine_note,
-               "accuracy": result["summary"], "failed": result["failed"]}
+    summary = {"command": f"python benchmarks/verdict.py --plan {args.plan}", "declaration": declaration,
+               "cells_finished": len(rows), "cells_declared": len(cells), "complete": len(rows) == len(cells),
+               "verdict": verdict, "accuracy": summarise(rows), "threads_per_cell": args.cpus_per_cell or 1,
+               "machine_note": args.machine_note}
     print("written to", write_results(name.replace("-", "_"), rows, summary))
 
 
-def read_declaration(out: Path) -> dict:
-    import json
-    return json.loads((out / "results.json").read_text()).get("declaration")
+def cell_row(cell, results: dict) -> dict:
+    return {"dataset": cell.dataset, "validation": cell.validation, "method": cell.method, "labels": cell.labels,
+            "seed": cell.seed, **{k: results.get(k) for k in ("n_labelled", "n_validation", "labels_used",
+                                                               "val_accuracy", "test_accuracy", "wall_time_s",
+                                                               "optimizer_steps", "real_images_seen")}}
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ def test_a_committed_declaration_loads_with_its_blob_and_commit(tmp_path):
     blob = subprocess.run(["git", "hash-object", str(tmp_path / "plan.toml")], capture_output=True, text=True)
     assert declared["blob"] == blob.stdout.strip() and len(declared["commit"]) == 40 and declared["committed"]
     assert cfg.first_seed == 1 and cfg.validation == (0, None) and cfg.primary() == [("augment", "cnn-shift")]
+    assert cfg.family_size() == 2  # one pair under two protocols
 
 
 def test_uncommitted_changes_are_refused_unless_allowed(tmp_path):

@@ -160,6 +160,8 @@ def test_holm_steps_down_and_stays_monotone():
     from ganclf.stats import holm
     assert holm([0.01, 0.04, 0.03, None, 0.2]) == [0.04, 0.09, 0.09, None, 0.2]
     assert holm([0.5, 0.5]) == [1.0, 1.0] and holm([]) == []
+    # a declared family of 6 with 2 measured: adjusted as strictly as the whole family will be
+    assert holm([0.01, 0.02], size=6) == [0.06, 0.1]
 
 
 def test_the_p_value_agrees_with_the_interval():

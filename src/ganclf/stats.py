@@ -57,27 +57,31 @@ def paired_difference(a: dict, b: dict, level: float = 0.95) -> dict:
     return result
 
 
-def holm(p_values: list, alpha: float = 0.05) -> list:
-    """Holm's step-down adjustment of a family's p-values (None: not tested, left out of the family): the
-    adjusted p-values, each compared with alpha keeps the family-wise error rate at alpha (Holm 1979)."""
+def holm(p_values: list, size: int | None = None) -> list:
+    """Holm's step-down adjustment of a family's p-values (None: not tested yet): the adjusted p-values, each
+    compared with alpha keeps the family-wise error rate at alpha (Holm 1979). `size`: the declared family's size
+    when some of its hypotheses are not tested yet; they count as p = 1, so a partial family is never adjusted
+    less than the whole one will be."""
     tested = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    size = max(size or 0, len(tested))
     adjusted, running = [None] * len(p_values), 0.0
     for rank, (p, i) in enumerate(tested):
-        running = max(running, min(1.0, (len(tested) - rank) * p))  # monotone: never below a smaller p's
+        running = max(running, min(1.0, (size - rank) * p))  # monotone: never below a smaller p's
         adjusted[i] = running
     return adjusted
 
 
-def adjust_family(rows: list[dict], alpha: float = 0.05) -> list[dict]:
+def adjust_family(rows: list[dict], alpha: float = 0.05, size: int | None = None) -> list[dict]:
     """Each row (a paired_difference result) with holm_p and holm_verdict added, Holm-adjusted over all the rows
-    as one declared family: helps / hurts by the sign of the mean where holm_p < alpha, else no detectable
-    difference; rows without a test (under two seeds) keep their verdict."""
-    adjusted = holm([r.get("p_value") for r in rows], alpha)
+    as one declared family (of `size` hypotheses, default the rows tested): helps / hurts by the sign of the mean
+    where holm_p < alpha, else no detectable difference; rows without a test (under two seeds) keep their verdict."""
+    adjusted = holm([r.get("p_value") for r in rows], size)
     out = []
     for row, p in zip(rows, adjusted):
         verdict = row["verdict"] if p is None else \
             ("helps" if row["mean"] > 0 else "hurts") if p < alpha else "no detectable difference"
-        out.append({**row, "holm_p": p, "holm_verdict": verdict, "family_size": sum(q is not None for q in adjusted)})
+        out.append({**row, "holm_p": p, "holm_verdict": verdict,
+                    "family_size": max(size or 0, sum(q is not None for q in adjusted))})
     return out
 
 

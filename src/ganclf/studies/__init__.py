@@ -81,7 +81,8 @@ def _run_study(cfg: StudyConfig, preset: str, out: Path, run_plan, data_dir, qui
     start = time.time()
     rows, failed = run_plan(cfg, out, data_dir, quiet)
     elapsed = round(time.time() - start, 1)
-    summary, verdict, gans = summarise(rows), verdicts(rows, cfg.pairs(), cfg.primary()), shared_gans(rows)
+    summary, gans = summarise(rows), shared_gans(rows)
+    verdict = verdicts(rows, cfg.pairs(), cfg.primary(), cfg.family_size())
     write_results(out, rows, summary, {"verdict": verdict, "gans": gans, "elapsed_s": elapsed, "preset": preset,
                                        "executor": executor, "failed": failed, "config": cfg.to_dict(),
                                        "declaration": declaration, "provenance": provenance()})
@@ -211,11 +212,12 @@ def summarise(rows: list[dict]) -> list[dict]:
     return summary
 
 
-def verdicts(rows: list[dict], pairs: list[tuple[str, str]], family=()) -> list[dict]:
+def verdicts(rows: list[dict], pairs: list[tuple[str, str]], family=(), family_size: int | None = None) -> list[dict]:
     """Per dataset and validation protocol: each (method, control) pair's paired difference over seeds, its 95%
     interval and verdict, with the labels the number cost (the budget plus the validation images). The rows of
     the `family` pairs (every dataset, protocol and budget) are one declared family: they get `primary` True and
-    Holm's adjusted p-value and verdict over the family (holm_p, holm_verdict); the others `primary` False."""
+    Holm's adjusted p-value and verdict over the family (holm_p, holm_verdict), counting `family_size` hypotheses
+    where some are not measured yet; the others `primary` False."""
     table = []
     for (dataset, validation), group in _groups(rows, GROUP).items():
         used = {(r["method"], r["labels"]): r.get("labels_used") for r in group}
@@ -227,7 +229,7 @@ def verdicts(rows: list[dict], pairs: list[tuple[str, str]], family=()) -> list[
                           "sentence": stats.verdict_sentence(v["method"], v["control"], v, cost),
                           "primary": (v["method"], v["control"]) in set(map(tuple, family))})
     primary = [i for i, r in enumerate(table) if r["primary"]]
-    for i, adjusted in zip(primary, stats.adjust_family([table[i] for i in primary])):
+    for i, adjusted in zip(primary, stats.adjust_family([table[i] for i in primary], size=family_size)):
         table[i] = adjusted
     return table
 

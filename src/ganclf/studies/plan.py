@@ -63,6 +63,10 @@ class StudyConfig:
         pairs = dict.fromkeys(tuple(p) for p in (*self.family, *others))
         return [p for p in pairs if all(m in self.methods for m in p)]
 
+    def family_size(self) -> int:
+        """The declared family's hypotheses: each primary comparison on every dataset, protocol and budget."""
+        return len(self.primary()) * len(self.datasets) * len(self.validation) * len(self.labels)
+
     def primary(self) -> list[tuple[str, str]]:
         """The declared family's comparisons among those reported (default: each GAN method and its control)."""
         if self.family:
