@@ -9,7 +9,6 @@ one family of every GAN-versus-control row they hold (their p-values follow from
     python benchmarks/answer.py            # rewrite README.md's answer section and benchmarks/results/answer.json
 """
 import json
-import math
 import re
 
 from scipy import stats as st
