@@ -69,7 +69,7 @@ def main() -> None:
         else:
             seconds, cfg = semi_seconds(method, data, split, args.steps, args.warmup)
             steps = cfg.steps
-        (wall, cpu), name = seconds, cfg
+        wall, cpu = seconds
         rows.append({"method": method, "ms_per_step": round(1000 * wall, 1), "cpu_ms_per_step": round(1000 * cpu, 1),
                      "preset_steps": steps, "preset_train_min": round(wall * steps / 60, 1),
                      "preset_cpu_min": round(cpu * steps / 60, 1), "config": config_to_dict(cfg)})

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from common import DATA_ROOT, RESULTS, ROOT, RUNS
 from ganclf.files import write_json
