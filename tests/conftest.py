@@ -45,3 +45,13 @@ def interrupt_in_second_epoch(monkeypatch, module, train) -> None:
     with pytest.raises(KeyboardInterrupt):
         train()
     monkeypatch.setattr(module, "_train_epoch", train_epoch)
+
+
+@pytest.fixture(autouse=True)
+def keep_torch_threads():
+    """A test that changes torch's thread count must not change the numbers of the tests after it: a run's
+    numbers depend on its thread count, and module fixtures compare runs trained in different tests."""
+    import torch
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

@@ -1,4 +1,5 @@
 """torch's thread count follows the CPUs a process was given: GANCLF_THREADS, OMP_NUM_THREADS, its affinity."""
+import json
 import os
 
 import pytest
@@ -62,6 +63,8 @@ def test_a_sequential_study_trains_with_one_thread_unless_asked(tmp_path, cpus_p
     from conftest import MNIST_DIR
     from ganclf import study
     torch.set_num_threads(3)
-    study("quick", tmp_path, labels="100", seeds=1, methods="pca-knn", data_dir=MNIST_DIR, quiet=True,
-          executor="sequential", cpus_per_cell=cpus_per_cell)
-    assert torch.get_num_threads() == threads
+    result = study("quick", tmp_path, labels="100", seeds=1, methods="pca-knn", data_dir=MNIST_DIR, quiet=True,
+                   executor="sequential", cpus_per_cell=cpus_per_cell)
+    cell = json.loads((tmp_path / result["cells"][0]["run_dir"] / "results.json").read_text())
+    assert cell["provenance"]["threads"] == threads
+    assert torch.get_num_threads() == 3  # and this session's own thread count is left as it was

@@ -7,6 +7,7 @@ its task (the next may have another num_cpus) and GANCLF_THREADS is ganclf's own
 its cpus_per_cell, default 1, a Ray task with the CPUs it was scheduled with.
 """
 import os
+from contextlib import contextmanager
 
 ENVIRONMENT = ("GANCLF_THREADS", "OMP_NUM_THREADS")  # first one set wins
 
@@ -31,6 +32,19 @@ def use_cpus(n: float | None = None) -> int:
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
+
+
+@contextmanager
+def cpus_for(n: float | None = None):
+    """use_cpus(n) for a with-block, then torch's thread count as it was: a study run inside a Python session
+    leaves that session's later training as it found it."""
+    import torch
+    before = torch.get_num_threads()
+    try:
+        yield use_cpus(n)
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 def _positive(text: str) -> int | None:

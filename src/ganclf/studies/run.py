@@ -19,7 +19,7 @@ from .. import api
 from ..files import write_atomic, write_json
 from ..logs import show_by_default
 from ..runs import METRICS_LOG, RunError, read_json
-from ..threads import use_cpus
+from ..threads import cpus_for
 from .estimate import pace, study_seconds, typical_seconds
 from .plan import Cell, GANJob, StudyConfig, plan
 
@@ -129,7 +129,11 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
     """Every cell in turn in this process, each shared GAN trained when its first cell needs it. A failing cell
     stops the study (rerunning it resumes). torch trains with cpus_per_cell threads, default 1 as on the other
     executors: a cell's numbers depend on its thread count."""
-    threads = use_cpus(cpus_per_cell or 1)
+    with cpus_for(cpus_per_cell or 1) as threads:
+        return _run_in_turn(cfg, root, data_dir, quiet, threads), []
+
+
+def _run_in_turn(cfg: StudyConfig, root, data_dir, quiet: bool, threads: int) -> list[dict]:
     jobs, cells = plan(cfg)
     jobs = {job.name: job for job in jobs}
     progress = Progress(cells, root, quiet)
@@ -148,7 +152,7 @@ def run_sequential(cfg: StudyConfig, root, data_dir=None, quiet: bool = False,
             progress.done(cell, rows[-1], time.time() - cell_start)  # includes training its GAN, the first time
     finally:
         progress.close()
-    return rows, []
+    return rows
 
 
 def gans_to_train(cells: list[Cell], root, jobs: dict) -> list[str]:
