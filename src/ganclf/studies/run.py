@@ -43,10 +43,13 @@ def run_gan(job: GANJob, root, data_dir=None, download: bool = False, working_on
 
 
 def run_cell(cell: Cell, root, data_dir=None, download: bool = False) -> dict:
-    """Run one cell (its shared GAN must be finished); returns its row. A finished cell is read back."""
+    """Run one cell (its shared GAN must be finished); returns its row. A finished cell is read back; the study's
+    study.json already holds that its cells are this study's."""
     out = Path(root) / cell.folder
     gan = Path(root) / gan_folder(cell.gan) if cell.gan else None
     cached = finished(root, cell.folder)
+    if cached:  # read back as it is: its GAN's checkpoint may be gone (a ledger files results, not weights)
+        return row(cell, read_json(out / "results.json"), out, cached, gan)
     results = api.run(cell.method, dataset=cell.dataset, labels=cell.labels, seed=cell.seed, out=out, resume=True,
                       reuse=True, data_dir=data_dir, download=download, quiet=True, validation=cell.validation,
                       **cell.settings,
