@@ -57,6 +57,12 @@ def test_augment_counts_the_labels_its_gan_saw_beyond_the_budget(hostile_world, 
     assert r["gan_labels_outside_budget"] <= len(gan_labels)
 
 
+def test_transfer_from_a_conditional_gan_counts_its_labels_too(hostile_world, tmp_path):
+    r = api.run("transfer", gan=str(hostile_world["gan"]), labels="100", seed=1, out=tmp_path / "t", epochs=1,
+                validation=0, quiet=True, data_dir=MNIST_DIR)
+    assert r["gan_labels_outside_budget"] > 0 and r["labels_used"] == 100 + r["gan_labels_outside_budget"]
+
+
 def test_evaluate_gan_keeps_stored_scores_and_adds_its_own(hostile_world, tmp_path, monkeypatch):
     import shutil
     from ganclf.methods import quality

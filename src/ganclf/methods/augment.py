@@ -15,7 +15,7 @@ from ..train import epoch_steps, fit, predict_logits
 from . import Method, SharedGAN
 from .baseline import CNN_RECIPE
 from .classify import load_classifier, report_classifier, seed_everything, split_tensors
-from .gan import load_gan, sample
+from .gan import check_gan_labels, labels_seen_beyond, load_gan, sample
 from .transfer import check_gan_dataset, need_gan
 
 MIXES = ("real", "real+gen", "gen")
@@ -75,7 +75,7 @@ def run_augment(dataset: Dataset, split: Split, run: Run, cfg: AugmentConfig, se
             results[mix] = _train_mix(mix, data, train, dataset, run, cfg, seed, quiet, real_rows)[1]
     return {"method": "augment", "augment_config": config_to_dict(cfg), "gan_run": cfg.gan,
             "steps_matched_to": "the real-only classifier (cnn-shift's with shift, cnn's without)",
-            **gan_labels(dataset, split, cfg),
+            **labels_seen_beyond(cfg.gan, split, gan_meta),
             "mixes": {m: {k: r[k] for k in ("val_accuracy", "test_accuracy")} for m, r in results.items()},
             **{k: v for k, v in results[_main_mix(cfg.mixes)].items() if k != "method"}}
 
@@ -142,18 +142,7 @@ def _mix_real(real, synthetic, real_fraction):
              torch.cat([real[1].repeat(repeats), synthetic[1]])), repeats * len(real[0]))
 
 
-def gan_labels(dataset, split, cfg: AugmentConfig) -> dict:
-    """Whether the cGAN saw only labels this classifier may see too, and how many it saw beyond them: they are
-    labels the number cost too, so api.run counts them in labels_used."""
-    from ..data.splits import read_split_indices
-    labelled = read_split_indices(cfg.gan)
-    if labelled is None:
-        raise ConfigError(f"{cfg.gan}/split.json: unreadable, so the labels the GAN saw cannot be counted")
-    outside = set(labelled.tolist()) - set(split.labelled.tolist()) - set(split.validation.tolist())
-    return {"gan_labels_inside_budget": not outside, "gan_labels_outside_budget": len(outside)}
-
-
 AUGMENT = Method("augment", "a conditional GAN's images added to the real ones", run_augment,
                  {"default": AugmentConfig()},
-                 shared_gan=SharedGAN("cdcgan", images="budget"), check=check_augment, check_data=gan_labels,
+                 shared_gan=SharedGAN("cdcgan", images="budget"), check=check_augment, check_data=check_gan_labels,
                  control="cnn")

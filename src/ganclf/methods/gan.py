@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from ..config import ConfigError, config_from_dict, config_to_dict
 from ..data import Dataset, Split, to_float
+from ..data.splits import read_split_indices
 from ..gan_loop import CHECKPOINT, GANState, adam, ema_update, resume, train_epochs
 from ..models.classifiers import MNIST_SHAPE
 from ..models.gans import CONDITIONAL, GANS, build_gan
@@ -269,6 +270,26 @@ def load_gan(run_dir):
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as err:
         raise RunError(f"{path}: not a usable GAN checkpoint ({reason(err)})") from None
     return g.eval(), d, meta
+
+
+def labels_seen_beyond(gan_dir, split: Split, gan_meta: dict) -> dict:
+    """How many labels a conditional GAN trained on that a classifier with this split may not see (neither its
+    labelled nor its validation images): labels the classifier's number cost too, so api.run counts them in
+    labels_used. An unconditional GAN saw none."""
+    if gan_meta.get("model") not in CONDITIONAL:
+        return {"gan_labels_inside_budget": True, "gan_labels_outside_budget": 0}
+    labelled = read_split_indices(gan_dir)
+    if labelled is None:
+        raise ConfigError(f"{gan_dir}/split.json: unreadable, so the labels the GAN saw cannot be counted")
+    outside = set(labelled.tolist()) - set(split.labelled.tolist()) - set(split.validation.tolist())
+    return {"gan_labels_inside_budget": not outside, "gan_labels_outside_budget": len(outside)}
+
+
+def check_gan_labels(dataset: Dataset, split: Split, cfg) -> None:
+    """A method's check_data when it uses a trained GAN (cfg.gan): the labels that GAN saw can be counted, before
+    anything trains."""
+    if cfg.gan and getattr(cfg, "pretrained", True):
+        labels_seen_beyond(cfg.gan, split, load_gan(cfg.gan)[2])
 
 
 TRAIN_GAN = Method("train-gan", "train a GAN (gan, dcgan, cdcgan) on a label budget's images", train_gan, PRESETS,

@@ -12,7 +12,7 @@ from . import Method, SharedGAN
 from .baseline import CNN_RECIPE, run_cnn
 from .classify import report_classifier, seed_everything, split_tensors
 from ..models.gans import build_gan
-from .gan import load_gan
+from .gan import check_gan_labels, labels_seen_beyond, load_gan
 
 ORIGINAL_SGD = TrainConfig(epochs=15, batch_size=100, optimizer="sgd", lr=0.01, bf16=False, select_best=False)
 
@@ -65,6 +65,7 @@ def run_transfer(dataset: Dataset, split: Split, run: Run, cfg: TransferConfig, 
     meta = {"classifier": "transfer", "gan": gan_meta, "transfer": config_to_dict(cfg),
             "num_classes": dataset.num_classes}
     results = {"method": "transfer", "transfer_config": config_to_dict(cfg), "gan_run": cfg.gan,
+               **(labels_seen_beyond(cfg.gan, split, gan_meta) if cfg.pretrained else {}),
                **report_classifier(model, data, dataset, history, run, meta, cfg.train.bf16)}
     if cfg.compare:
         cnn_run = open_run(run.file("cnn"), {**run.config, "method": "cnn", "config": config_to_dict(CNN_RECIPE)},
@@ -133,7 +134,8 @@ def _train_in_phases(model, data, cfg: TransferConfig, run, seed, quiet) -> list
 
 
 TRANSFER = Method("transfer", "a trained GAN's discriminator fine-tuned as a classifier", run_transfer, PRESETS,
-                  shared_gan=SharedGAN("dcgan-cnn", images="pool"), check=_check, control="transfer-scratch")
+                  shared_gan=SharedGAN("dcgan-cnn", images="pool"), check=_check, check_data=check_gan_labels,
+                  control="transfer-scratch")
 # The control: the identical classifier (body, head, phases, recipe) from random initialisation.
 TRANSFER_SCRATCH = Method("transfer-scratch", "transfer's classifier from random initialisation, no GAN",
                           run_transfer, {name: replace(cfg, pretrained=False) for name, cfg in PRESETS.items()})
