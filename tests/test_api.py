@@ -5,7 +5,10 @@ import inspect
 import subprocess
 import sys
 
+import pytest
+
 import ganclf
+from ganclf import api
 
 
 def test_dir_lists_the_public_functions_before_they_are_loaded():
@@ -34,3 +37,11 @@ def test_run_and_study_document_what_they_return():
 def test_the_module_example_runs_as_written():
     failed, attempted = doctest.testmod(ganclf)
     assert attempted >= 2 and failed == 0
+
+
+def test_a_bad_device_in_the_environment_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    from ganclf.config import ConfigError
+    monkeypatch.setenv("GANCLF_DEVICE", "tpu")
+    with pytest.raises(ConfigError, match=r"\$GANCLF_DEVICE 'tpu'"):
+        api.run("cnn", labels="100", out=tmp_path / "r", quiet=True)
+    assert not (tmp_path / "r").exists()

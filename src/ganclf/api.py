@@ -6,6 +6,7 @@ import numpy as np
 
 from .config import ConfigError, config_from_dict, config_to_dict, make_config, with_overrides
 from .data import load_dataset, make_split
+from .devices import check_environment
 from .data.splits import default_validation_size
 from .files import write_json
 from .gan_loop import CHECKPOINT, trained_epochs
@@ -38,6 +39,7 @@ def run(method: str | None = None, dataset: str | None = None, labels=None, seed
 
     >>> run("cnn", labels="100", epochs=1, out="runs/cnn-100")["test_accuracy"]  # doctest: +SKIP
     """
+    check_environment()
     tensorboard = wanted(tensorboard)
     if tensorboard:
         summary_writer()  # not installed: a one-line error before anything is written
@@ -280,6 +282,7 @@ def sample(run_dir, n: int = 100, label: int | None = None, seed: int = 0, out=N
     from .report.figures import save_grid
     from .runs import check_output
     from .train import default_device
+    check_environment()
     if not 1 <= n <= MAX_SAMPLES:
         raise ValueError(f"n must be between 1 and {MAX_SAMPLES:,} images")
     if out:
@@ -317,6 +320,7 @@ def evaluate_gan(run_dir, n: int = 10000, seed: int = 0, cas: bool = True, data_
     from .methods.quality import classification_accuracy_score, feature_network, gan_quality, reference_features
     from .runs import lock, unlock
     from .train import default_device
+    check_environment()
     if not 2 <= n <= MAX_SAMPLES:
         raise ValueError(f"n must be between 2 and {MAX_SAMPLES:,} images")
     g, _, meta = load_gan(run_dir)  # a finished GAN, or a one-line error
