@@ -329,10 +329,8 @@ def _study(args) -> None:
     overrides = {"dataset": args.dataset, "labels": args.labels, "seeds": args.seeds, "methods": args.methods,
                  "validation": _validations(args.validation), "quality_samples": args.quality_samples}
     if args.dry_run:
-        from .studies import _as_tuple, configure, dry_run
-        cfg, _ = configure(args.preset, args.plan, args.allow_uncommitted, datasets=_as_tuple(args.dataset),
-                           labels=_as_tuple(args.labels), seeds=args.seeds, methods=_as_tuple(args.methods),
-                           validation=overrides["validation"], quality_samples=args.quality_samples)
+        from .studies import configure, dry_run
+        cfg, _ = configure(args.preset, args.plan, args.allow_uncommitted, **overrides)
         print("\n".join(dry_run(cfg)))
         return
     if not args.quiet:  # before torch and the data load: the study speaks from its first second

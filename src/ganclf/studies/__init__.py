@@ -57,12 +57,9 @@ def study(preset: str = "quick", out="runs/study", dataset=None, labels=None, se
     report.html, None when no cell finished), out, elapsed_s.
     """
     from ..data import load_dataset
-    validation = (validation,) if isinstance(validation, int) else validation
-    preset, methods = STUDY_ALIASES.get(preset, preset), _as_tuple(methods)  # old names: seeds, cnn-seed
-    methods = tuple(map(check_method_name, methods)) if methods else methods
-    cfg, declaration = configure(preset, plan, allow_uncommitted, datasets=_as_tuple(dataset),
-                                 labels=_as_tuple(labels), seeds=seeds, methods=methods, validation=validation,
-                                 **settings)
+    preset = STUDY_ALIASES.get(preset, preset)  # old names: seeds, cnn-seed
+    cfg, declaration = configure(preset, plan, allow_uncommitted, dataset=dataset, labels=labels, seeds=seeds,
+                                 methods=methods, validation=validation, **settings)
     preset = declaration["path"] if declaration else preset
     run_plan = _executor(executor, address=address, cpus_per_cell=cpus_per_cell, gpus_per_cell=gpus_per_cell)
     for name in cfg.datasets:
@@ -96,8 +93,15 @@ def _run_study(cfg: StudyConfig, preset: str, out: Path, run_plan, data_dir, qui
             "report": str(report) if report else None, "out": str(out), "elapsed_s": elapsed}
 
 
-def configure(preset: str = "quick", plan=None, allow_uncommitted: bool = False, **overrides):
-    """(the StudyConfig, its declaration or None): a declared plan file as it stands, or a preset overridden."""
+def configure(preset: str = "quick", plan=None, allow_uncommitted: bool = False, dataset=None, labels=None,
+              methods=None, validation=None, **overrides):
+    """(the StudyConfig, its declaration or None): a declared plan file as it stands, or a preset overridden as
+    study() takes its arguments (dataset, labels and methods as lists or comma-separated, validation a size or
+    sizes, other StudyConfig fields by name)."""
+    methods = _as_tuple(methods)
+    overrides.update(datasets=_as_tuple(dataset), labels=_as_tuple(labels),
+                     methods=tuple(map(check_method_name, methods)) if methods else methods,
+                     validation=(validation,) if isinstance(validation, int) else validation)
     if plan is None:
         return make_config(PRESETS, preset, "study", **overrides), None
     given = [k for k, v in overrides.items() if v is not None]
