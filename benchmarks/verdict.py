@@ -98,8 +98,14 @@ def write_verdict(args, name: str, ledger: Path) -> None:
     summary = {"command": f"python benchmarks/verdict.py --plan {args.plan}", "declaration": declaration,
                "cells_finished": len(rows), "cells_declared": len(cells), "complete": len(rows) == len(cells),
                "verdict": verdict, "accuracy": summarise(rows), "threads_per_cell": args.cpus_per_cell or 1,
-               "machine_note": args.machine_note}
+               "machine_note": args.machine_note or _earlier_note(name)}
     print("written to", write_results(name.replace("-", "_"), rows, summary))
+
+
+def _earlier_note(name: str) -> str:
+    """The machine note an earlier write of this results file gave, so that --save-only keeps it."""
+    path = RESULTS / f"{name.replace('-', '_')}.json"
+    return json.loads(path.read_text())["summary"].get("machine_note", "") if path.exists() else ""
 
 
 def cell_row(cell, results: dict) -> dict:
