@@ -47,6 +47,14 @@ def interrupt_in_second_epoch(monkeypatch, module, train) -> None:
     monkeypatch.setattr(module, "_train_epoch", train_epoch)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def torch_threads_as_the_command_line_sets_them():
+    """The CLI, called in this process by many tests, sets torch's threads to the CPUs given (the affinity mask);
+    torch's own default is the physical cores, which can differ (CI): start where the CLI would leave it."""
+    from ganclf.threads import use_cpus
+    use_cpus()
+
+
 @pytest.fixture(autouse=True)
 def keep_torch_threads():
     """A test that changes torch's thread count must not change the numbers of the tests after it: a run's
