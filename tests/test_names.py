@@ -18,6 +18,14 @@ def test_every_registered_method_is_named_and_nothing_else():
     assert list(names.METHOD_PRESETS) == list(REGISTRY)
 
 
+def test_every_method_has_one_kind_and_each_gan_method_a_control():
+    grouped = [m for methods in names.METHOD_KINDS.values() for m in methods]
+    assert sorted(grouped) == sorted(REGISTRY)
+    for method in REGISTRY:
+        control = get_method(method).control
+        assert (control is not None) == (names.method_kind(method) == "GAN methods"), method
+
+
 def test_study_presets_match_the_plan():
     from ganclf.studies.plan import PRESETS
     assert tuple(PRESETS) == names.STUDY_PRESETS

@@ -19,7 +19,7 @@ import sys
 from . import __version__
 from .logs import console
 from .methods import REGISTRY, check_method_name
-from .names import METHOD_PRESETS, NETWORK_ALIASES, STUDY_PRESETS, preset_name, study_preset
+from .names import METHOD_KINDS, METHOD_PRESETS, NETWORK_ALIASES, STUDY_PRESETS, preset_name, study_preset
 from .threads import use_cpus  # imports torch only when called: after names are checked, before training
 
 # Arguments every method run shares; every other option is a setting of the method's configuration.
@@ -411,10 +411,12 @@ def _list(args) -> None:
         print(f"  {name:<24} {len(cells):>4} cells{gans}, about {_duration(study_seconds(jobs + cells))} on 2 CPU "
               "cores, one after another")
     print("what each method is:")
-    for name in METHOD_PRESETS:
-        entry = get_method(name)
-        control = f" (its control: {entry.control})" if entry.control else ""
-        print(f"  {name:<17} {entry.summary}{control}")
+    for kind, names in METHOD_KINDS.items():
+        print(f"  {kind}:")
+        for name in names:
+            entry = get_method(name)
+            control = f" (its control: {entry.control})" if entry.control else ""
+            print(f"    {name:<17} {entry.summary}{control}")
 
 
 def _duration(seconds: float) -> str:

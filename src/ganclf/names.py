@@ -22,6 +22,14 @@ METHOD_PRESETS = {
     "mean-teacher": ("default", "quick"),
     "train-gan": ("dcgan", "gan", "gan-original", "dcgan-cnn", "dcgan-original", "cdcgan", "cdcgan-original"),
 }
+# what each method is, in the order `ganclf list` and a study's report group them
+METHOD_KINDS = {
+    "GAN methods": ("ssl-gan", "transfer", "augment"),
+    "their controls (the same without the GAN)": ("pi-model", "transfer-scratch", "cnn-shift"),
+    "baselines": ("cnn", "cnn-original", "pca-knn"),
+    "the non-GAN alternatives": ("fixmatch", "mean-teacher"),
+    "GAN training": ("train-gan",),
+}
 STUDY_PRESETS = ("quick", "original", "full", "verdict")  # one-off studies are declared files: plans/*.toml
 
 # old name -> new name, accepted wherever the new one is and never listed
@@ -58,3 +66,8 @@ def study_preset(name: str) -> str:
     if name not in STUDY_PRESETS:
         raise ValueError(f"unknown study preset {name!r}; choose from {', '.join(STUDY_PRESETS)}")
     return name
+
+
+def method_kind(name: str) -> str:
+    """The group of METHOD_KINDS a method belongs to."""
+    return next(kind for kind, methods in METHOD_KINDS.items() if method_name(name) in methods)

@@ -160,7 +160,8 @@ def run_pca_knn(dataset: Dataset, split: Split, run: Run, cfg: PCAKNNConfig = PC
 
 CNN = Method("cnn", "the default CNN trained on the labelled images only", run_cnn, {"default": CNN_RECIPE})
 # augment's control: the same CNN and recipe with classical augmentation (random shifts) instead of a GAN's images.
-CNN_SHIFT = Method("cnn-shift", "the default CNN with random shifts of the labelled images", run_cnn,
+CNN_SHIFT = Method("cnn-shift", "the default CNN with random shifts of the labelled images (augment's control "
+                   "when augment shifts too)", run_cnn,
                    {"default": replace(CNN_RECIPE, train=replace(CNN_RECIPE.train, shift=SHIFT))})
 CNN_ORIGINAL = Method("cnn-original", "the original project 004's CNN and recipe, exactly", run_cnn,
                       {"default": ORIGINAL_CNN_RECIPE})
