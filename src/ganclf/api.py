@@ -6,8 +6,8 @@ import numpy as np
 
 from .config import ConfigError, config_from_dict, config_to_dict, make_config, with_overrides
 from .data import load_dataset, make_split
-from .devices import check_environment
 from .data.splits import default_validation_size
+from .devices import check_environment
 from .files import write_json
 from .gan_loop import CHECKPOINT, trained_epochs
 from .methods import get_method

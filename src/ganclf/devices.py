@@ -4,7 +4,6 @@ import os
 from .config import ConfigError
 
 
-
 def check_device(name: str, where: str = "--device") -> str:
     """name itself, or a one-line ConfigError naming `where` (the option or variable that gave it)."""
     import torch

@@ -196,8 +196,8 @@ def _comparison_table(summary: list[dict]) -> str:
     """Test accuracy, a row per method and a column per budget; the best of a budget highlighted only where every
     method of that budget ran over two seeds or more (one seed ranks noise)."""
     labels = list(dict.fromkeys(s["labels"] for s in summary))
-    kinds = list(METHOD_KINDS)
-    methods = sorted(dict.fromkeys(s["method"] for s in summary), key=lambda m: kinds.index(method_kind(m)))
+    kind = {m: method_kind(m) for m in dict.fromkeys(s["method"] for s in summary)}
+    methods = sorted(kind, key=lambda m: list(METHOD_KINDS).index(kind[m]))  # grouped by kind, plan order within
     by_key = {(s["method"], s["labels"]): s for s in summary}
     best = {lab: max(ss, key=lambda s: s["mean"]) for lab in labels
             if (ss := [s for s in summary if s["labels"] == lab]) and all(s["seeds"] > 1 for s in ss)}
@@ -206,14 +206,14 @@ def _comparison_table(summary: list[dict]) -> str:
     for m in methods:
         cells = [by_key.get((m, lab)) for lab in labels]
         reported = [s["seed_reported"] for s in cells if s and s["seed_reported"]]
-        rows.append([m, method_kind(m)] + [_mean(s) if s else "" for s in cells] +
+        rows.append([m, kind[m]] + [_mean(s) if s else "" for s in cells] +
                     (["; ".join(f"{r[0]:.4f} ({r[1]})" for r in reported)] if reported_any else []))
         classes.append(["", ""] + ["best" if s is not None and best.get(s["labels"]) is s else "" for s in cells] +
                        (["ref"] if reported_any else []))
     used = ", ".join(f"{lab}: {by_key[(methods[0], lab)]['labels_used']:,}" for lab in labels
                      if by_key.get((methods[0], lab)) and by_key[(methods[0], lab)].get("labels_used"))
-    header = ["method", "what it is"] + [f"{lab} labels" for lab in labels] + (["original projects reported"] if reported_any
-                                                                  else [])
+    header = (["method", "what it is"] + [f"{lab} labels" for lab in labels]
+              + (["original projects reported"] if reported_any else []))
     seeds = {s["seeds"] for s in summary}
     if seeds == {1}:
         shows = "Test accuracy of one seed: no spread, no interval, no ranking."
