@@ -23,14 +23,13 @@ NAMES = {("ssl-gan", "pi-model"): "semi-supervised GAN (`ssl-gan` − `pi-model`
 # the rival a practitioner would pick instead: declared as secondary comparisons, raw intervals, no control
 RIVALS = {("ssl-gan", "fixmatch"): "semi-supervised GAN against FixMatch (`ssl-gan` − `fixmatch`)*",
           ("fixmatch", "cnn"): "FixMatch over the plain CNN (`fixmatch` − `cnn`)*"}
-# (results file, what its numbers are), read in this order; a fair, declared study goes first once it has numbers
-SOURCES = {
-    "fair": ["verdict_100_realistic"],
-    "earlier": ["verdict_cpu", "verdict_cpu_transfer", "verdict_cpu_augment", "verdict_cpu_fashion",
-                "verdict_cpu_noval"],
-}
+# the fair, declared studies (their plans/<name>.toml, each with its own family) and the earlier CPU parts
+FAIR = ["verdict-100-realistic", "verdict-1000-realistic", "verdict-100-validation"]
+EARLIER = ["verdict_cpu", "verdict_cpu_transfer", "verdict_cpu_augment", "verdict_cpu_fashion", "verdict_cpu_noval"]
 START, END = "<!-- answer:start -->", "<!-- answer:end -->"
-FAIR_COLUMNS = ["MNIST, no validation labels", "Fashion-MNIST, no validation labels"]
+FAIR_TABLES = [["MNIST, 100 labels, no validation", "Fashion-MNIST, 100 labels, no validation",
+                "MNIST, 1,000 labels, no validation"],
+               ["MNIST, 100 labels + 5,000 validation", "Fashion-MNIST, 100 labels + 5,000 validation"]]
 
 
 def gan_rows(name: str, pairs=NAMES) -> list[dict]:
@@ -60,7 +59,8 @@ def table(rows: list[dict]) -> dict:
 
 def column(row: dict) -> str:
     dataset = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}.get(row["dataset"], row["dataset"])
-    return f"{dataset}, {'no validation labels' if row['validation'] == 0 else '5,000 validation labels'}"
+    labels = f"{int(row['labels']):,} labels"
+    return f"{dataset}, {labels}, no validation" if row["validation"] == 0 else f"{dataset}, {labels} + 5,000 validation"
 
 
 def cell(row: dict | None) -> str:
@@ -82,45 +82,54 @@ def markdown(cells: dict, note: str, columns: list | None = None, pairs=NAMES) -
     return "\n".join(lines) + "\n\n" + note
 
 
-def fair_summary() -> dict:
-    return json.loads((RESULTS / f"{SOURCES['fair'][0]}.json").read_text())["summary"]
+def summaries() -> dict:
+    """{plan: its results file's summary} for each fair study with numbers so far."""
+    paths = {name: RESULTS / f"{name.replace('-', '_')}.json" for name in FAIR}
+    return {name: json.loads(path.read_text())["summary"] for name, path in paths.items() if path.exists()}
 
 
 def accuracies(summary: dict) -> str:
-    """Each method's mean test accuracy in the fair study so far, best first, a sentence per dataset."""
+    """Each method's mean test accuracy in a fair study so far, best first, a sentence per dataset and budget."""
     sentences = []
-    for dataset in dict.fromkeys(r["dataset"] for r in summary["accuracy"]):
-        rows = sorted((r for r in summary["accuracy"] if r["dataset"] == dataset), key=lambda r: -r["mean"])
+    for key in dict.fromkeys((r["dataset"], r["labels"], r["validation"]) for r in summary["accuracy"]):
+        rows = sorted((r for r in summary["accuracy"] if (r["dataset"], r["labels"], r["validation"]) == key),
+                      key=lambda r: -r["mean"])
         listed = ", ".join(f"`{r['method']}` {r['mean']:.3f} ({r['seeds']})" for r in rows)
-        sentences.append(f"{column({'dataset': dataset, 'validation': 0}).split(',')[0]}: {listed}.")
-    return "Mean test accuracy so far (seeds): " + " ".join(sentences)
+        sentences.append(f"{column(dict(zip(('dataset', 'labels', 'validation'), key)))}: {listed}.")
+    return " ".join(sentences)
+
+
+def fair_note(done: dict) -> str:
+    progress = "; ".join(f"`plans/{name}.toml`: " + (f"{done[name]['cells_finished']} of {done[name]['cells_declared']}"
+                                                     " cells measured" if name in done else "not started")
+                         for name in FAIR)
+    note = (f"The fair verdict, declared before it ran ({progress}). Each study is Holm-adjusted over its own declared "
+            "family (hypotheses not measured yet count as p = 1); raw 95% intervals shown. \\* Secondary comparisons, "
+            "declared but outside the family: raw intervals only; FixMatch trains the CNN, `ssl-gan` an MLP "
+            "discriminator, so those rows compare methods, not the GAN alone.")
+    if done:
+        note += " Mean test accuracy so far (seeds): " + " ".join(accuracies(s) for s in done.values())
+    return note
 
 
 def main() -> None:
-    fair = [r for name in SOURCES["fair"] for r in gan_rows(name, {**NAMES, **RIVALS})]
-    earlier = [r for name in SOURCES["earlier"] for r in gan_rows(name)]
+    done = summaries()
+    fair = [r for name in done for r in gan_rows(name.replace("-", "_"), {**NAMES, **RIVALS})]
+    earlier = [r for name in EARLIER for r in gan_rows(name)]
     earlier_note = (f"The earlier CPU parts of the verdict, Holm-adjusted over these {len(earlier)} comparisons (raw 95% "
                     "intervals shown). **Not fair**: `augment` trained ~4x its control's optimizer steps and the "
                     "controls ran recipes tuned for their GAN arm (without validation labels `pi-model`, on a "
                     "consistency term chosen with a generator, collapses to 0.42).")
-    summary = fair_summary() if fair else None
-    fair_note = (f"The fair verdict, declared in `plans/verdict-100-realistic.toml` ("
-                 f"{summary['cells_finished']} of {summary['cells_declared']} cells measured" if fair else "not started")
-    fair_note += ("; 100 labels a number): Holm-adjusted over its declared family of 6 (hypotheses not measured yet "
-                  "count as p = 1); raw 95% intervals shown. \\* Secondary comparisons, declared but outside the "
-                  "family: raw intervals only; FixMatch trains the CNN, `ssl-gan` an MLP discriminator, so that row "
-                  "compares methods, not the GAN alone.")
-    if fair:
-        fair_note += " " + accuracies(summary)
     fair_cells, earlier_cells = table(fair), table(earlier)
-    text = (markdown(fair_cells, fair_note, FAIR_COLUMNS, {**NAMES, **RIVALS}) + "\n\n"
-            + markdown(earlier_cells, earlier_note))
+    measured = [columns for columns in FAIR_TABLES if any(c in columns for *_, c in fair_cells)] or FAIR_TABLES[:1]
+    text = "\n\n".join([*(markdown(fair_cells, "", columns, {**NAMES, **RIVALS}).rstrip() for columns in measured),
+                         fair_note(done), markdown(earlier_cells, earlier_note)])
     cells = {**{("fair",) + k: v for k, v in fair_cells.items()}, **earlier_cells}
     readme = (ROOT / "README.md").read_text()
     if START in readme:
         readme = re.sub(f"{START}.*?{END}", f"{START}\n{text}\n{END}", readme, flags=re.S)
         (ROOT / "README.md").write_text(readme)
-    (RESULTS / "answer.json").write_text(json.dumps({"notes": [fair_note, earlier_note], "rows": [
+    (RESULTS / "answer.json").write_text(json.dumps({"notes": [fair_note(done), earlier_note], "rows": [
         {k: r.get(k) for k in ("source", "dataset", "validation", "labels", "method", "control", "n", "mean",
                                "ci_low", "ci_high", "verdict", "p_value", "primary", "holm_p", "holm_verdict",
                                "family_size", "labels_used", "declaration")} for r in cells.values()]}, indent=2) + "\n")

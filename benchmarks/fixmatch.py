@@ -35,7 +35,8 @@ def main() -> None:
                 "comparisons of the fair verdict (raw, outside its Holm family)",
         "source": SOURCE.name, "command": summary["command"], "declaration": summary["declaration"],
         "cells_finished": summary["cells_finished"], "cells_declared": summary["cells_declared"],
-        "accuracy": accuracy, "comparisons": comparisons, "machine": verdict["machine"],
+        "accuracy": accuracy, "comparisons": comparisons, "filed_on": verdict["machine"],
+        "cells_per_cpu": summary["cells_per_cpu"], "machine_notes": summary["machine_notes"],
         "threads_per_cell": summary["threads_per_cell"],
         "runs": [r for r in verdict["runs"] if r["method"] in METHODS]})
 

@@ -8,15 +8,21 @@ The study runs into benchmarks/runs/<plan>/ (git-ignored). Each finished cell's 
 (config, split, results) are mirrored into benchmarks/results/<plan>/, which is committed, and restored from there
 before the study starts, so a later sitting on a fresh clone skips every cell an earlier one finished. Until every
 cell has run, the results file covers the finished seeds only (pairs are formed over the seeds both arms have).
+Each sitting names its machine with --machine-note; the results file keeps every sitting's note and counts the cells
+each CPU model ran (each cell's row names its CPU and threads).
 """
 import argparse
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 from common import DATA_ROOT, RESULTS, ROOT, RUNS, print_table, write_results
 
-from ganclf.studies import study
+from ganclf.studies import study, summarise, verdicts
+from ganclf.studies.declared import load_plan
+from ganclf.studies.plan import plan
+from ganclf.studies.run import finished, gan_folder
 
 LEDGER_FILES = ("config.json", "split.json", "results.json")
 
@@ -45,14 +51,10 @@ def mirror(source: Path, target: Path, hold: set = frozenset()) -> int:
     return copied
 
 
-def gans_in_use(plan_file: str, root: Path) -> set:
+def gans_in_use(cells: list, root: Path) -> set:
     """The shared GANs that an unfinished cell still needs: filed without their weights, a later sitting could not
     train that cell, so they are filed once all their cells are."""
-    from ganclf.studies.declared import load_plan
-    from ganclf.studies.plan import plan
-    from ganclf.studies.run import finished, gan_folder
-    cfg, _ = load_plan(plan_file, allow_uncommitted=True)
-    return {gan_folder(c.gan) for c in plan(cfg)[1] if c.gan and not finished(root, c.folder)}
+    return {gan_folder(c.gan) for c in cells if c.gan and not finished(root, c.folder)}
 
 
 def main() -> None:
@@ -63,9 +65,12 @@ def main() -> None:
     parser.add_argument("--save-only", action="store_true", help="only file the finished cells in the ledger and "
                         "write the intervals they give so far, training nothing")
     parser.add_argument("--quiet", action="store_true")
-    parser.add_argument("--machine-note", default="", help="e.g. whether other jobs shared the machine")
+    parser.add_argument("--machine-note", action="append", default=[],
+                        help="the machine of this sitting and whether other jobs shared it (repeatable)")
     args = parser.parse_args()
     name = Path(args.plan).stem
+    cfg, declaration = load_plan(args.plan, allow_uncommitted=True)
+    cells = plan(cfg)[1]
     out, ledger = RUNS / name, RESULTS / name
     if not args.save_only:
         print(f"restored {mirror(ledger, out)} finished units from {ledger.relative_to(ROOT)}")
@@ -74,19 +79,14 @@ def main() -> None:
             study(out=out, plan=args.plan, data_dir=DATA_ROOT, quiet=args.quiet, executor=args.executor,
                   cpus_per_cell=args.cpus_per_cell)
     finally:
-        filed = mirror(out, ledger, gans_in_use(args.plan, out))
+        filed = mirror(out, ledger, gans_in_use(cells, out))
         print(f"filed {filed} newly finished units in {ledger.relative_to(ROOT)}")
-    write_verdict(args, name, ledger)
+    write_verdict(args, name, ledger, cfg, declaration, cells)
 
 
-def write_verdict(args, name: str, ledger: Path) -> None:
+def write_verdict(args, name: str, ledger: Path, cfg, declaration: dict, cells: list) -> None:
     """The intervals the filed cells give (all of them once the study is complete), Holm-adjusted over the declared
     family, in benchmarks/results/<plan>.json."""
-    from ganclf.studies import summarise, verdicts
-    from ganclf.studies.declared import load_plan
-    from ganclf.studies.plan import plan
-    cfg, declaration = load_plan(args.plan, allow_uncommitted=True)
-    cells = plan(cfg)[1]
     rows = [cell_row(cell, json.loads((ledger / cell.folder / "results.json").read_text())) for cell in cells
             if (ledger / cell.folder / "results.json").exists()]
     if not rows:
@@ -98,21 +98,25 @@ def write_verdict(args, name: str, ledger: Path) -> None:
     summary = {"command": f"python benchmarks/verdict.py --plan {args.plan}", "declaration": declaration,
                "cells_finished": len(rows), "cells_declared": len(cells), "complete": len(rows) == len(cells),
                "verdict": verdict, "accuracy": summarise(rows), "threads_per_cell": args.cpus_per_cell or 1,
-               "machine_note": args.machine_note or _earlier_note(name)}
+               "cells_per_cpu": dict(Counter(row["cpu"] for row in rows)),
+               "machine_notes": sitting_notes(name, args.machine_note)}
     print("written to", write_results(name.replace("-", "_"), rows, summary))
 
 
-def _earlier_note(name: str) -> str:
-    """The machine note an earlier write of this results file gave, so that --save-only keeps it."""
+def sitting_notes(name: str, new: list[str]) -> list[str]:
+    """The machine notes of the sittings so far: those an earlier write of this results file kept, and new ones."""
     path = RESULTS / f"{name.replace('-', '_')}.json"
-    return json.loads(path.read_text())["summary"].get("machine_note", "") if path.exists() else ""
+    summary = json.loads(path.read_text())["summary"] if path.exists() else {}
+    notes = summary.get("machine_notes") or [n for n in [summary.get("machine_note")] if n]
+    return notes + [note for note in new if note not in notes]
 
 
 def cell_row(cell, results: dict) -> dict:
     return {"dataset": cell.dataset, "validation": cell.validation, "method": cell.method, "labels": cell.labels,
             "seed": cell.seed, **{k: results.get(k) for k in ("n_labelled", "n_validation", "labels_used",
                                                                "val_accuracy", "test_accuracy", "wall_time_s",
-                                                               "optimizer_steps", "real_images_seen")}}
+                                                               "optimizer_steps", "real_images_seen")},
+            "cpu": results["provenance"]["cpu"], "threads": results["provenance"]["threads"]}
 
 
 if __name__ == "__main__":
