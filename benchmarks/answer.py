@@ -27,6 +27,10 @@ RIVALS = {("ssl-gan", "fixmatch"): "semi-supervised GAN against FixMatch (`ssl-g
 FAIR = ["verdict-100-realistic", "verdict-1000-realistic", "verdict-100-validation"]
 EARLIER = ["verdict_cpu", "verdict_cpu_transfer", "verdict_cpu_augment", "verdict_cpu_fashion", "verdict_cpu_noval"]
 START, END = "<!-- answer:start -->", "<!-- answer:end -->"
+TABLE_INTRO = ("Each cell: test accuracy of a GAN use minus its control, mean over seeds [raw 95% interval], and the "
+               "verdict after Holm's adjustment. The controls differ by the GAN alone: `pi-model` is the same "
+               "discriminator trained without a generator; `transfer-scratch` the same classifier from random weights "
+               "instead of a GAN's; `cnn-shift` the same CNN with random shifts and no generated images.")
 FAIR_TABLES = [["MNIST, 100 labels, no validation", "Fashion-MNIST, 100 labels, no validation",
                 "MNIST, 1,000 labels, no validation"],
                ["MNIST, 100 labels + 5,000 validation", "Fashion-MNIST, 100 labels + 5,000 validation"]]
@@ -63,15 +67,19 @@ def column(row: dict) -> str:
     return f"{dataset}, {labels}, no validation" if row["validation"] == 0 else f"{dataset}, {labels} + 5,000 validation"
 
 
+def word(row: dict) -> str:
+    """A primary comparison's verdict after Holm's adjustment; a secondary one's raw verdict, which is all it has."""
+    if not row.get("primary", True):
+        return {"helps": "**better**", "hurts": "**worse**"}.get(row["verdict"], "no detectable difference")
+    return {"helps": "**helps**", "hurts": "**hurts**"}.get(row["holm_verdict"], "no detectable difference")
+
+
 def cell(row: dict | None) -> str:
     if row is None:
         return "not yet measured"
-    if not row.get("primary", True):  # a secondary comparison: its raw interval is all there is
-        word = {"helps": "**better**", "hurts": "**worse**"}.get(row["verdict"], "no detectable difference")
-        return f"{row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}] {word} ({row['n']} seeds, raw)"
-    word = {"helps": "**helps**", "hurts": "**hurts**"}.get(row["holm_verdict"], "no detectable difference")
-    return (f"{row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}] {word} "
-            f"({row['n']} seeds{', raw: ' + row['verdict'] if row['verdict'] != row['holm_verdict'] else ''})")
+    raw = (", raw" if not row.get("primary", True)
+           else f", raw: {row['verdict']}" if row["verdict"] != row["holm_verdict"] else "")
+    return f"{row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}] {word(row)} ({row['n']} seeds{raw})"
 
 
 def markdown(cells: dict, note: str, columns: list | None = None, pairs=NAMES) -> str:
@@ -80,6 +88,27 @@ def markdown(cells: dict, note: str, columns: list | None = None, pairs=NAMES) -
     for pair, name in pairs.items():
         lines.append(f"| {name} | " + " | ".join(cell(cells.get((*pair, c))) for c in columns) + " |")
     return "\n".join(lines) + "\n\n" + note
+
+
+SHORT = {("ssl-gan", "pi-model"): "The semi-supervised GAN",
+         ("transfer", "transfer-scratch"): "A GAN's discriminator as the starting point",
+         ("augment", "cnn-shift"): "cGAN images added to the training set",
+         ("ssl-gan", "fixmatch"): "Against FixMatch, the non-GAN rival (`ssl-gan` − `fixmatch`, secondary, raw)"}
+
+
+def headline(cells: dict) -> str:
+    """One line per GAN use: where its verdict (Holm-adjusted for the family) says it helps, hurts or neither."""
+    lines = []
+    for pair, name in SHORT.items():
+        by_word = {}
+        for (*key, _), row in cells.items():
+            if tuple(key) == pair:
+                where = (f"{row['dataset'].replace('fashion-mnist', 'Fashion-MNIST').replace('mnist', 'MNIST')} at "
+                         f"{int(row['labels']):,}{'' if row['validation'] == 0 else ' + 5,000 validation'} labels")
+                by_word.setdefault(word(row), []).append(f"{where} ({row['mean']:+.3f}, {row['n']} seeds)")
+        lines.append(f"- {name}: " + "; ".join(f"{w} on {', '.join(where)}" for w, where in by_word.items()) + ".")
+    return ("**In short**, each GAN use against its control (the labels named are all that a number cost), after Holm's "
+            "adjustment:\n\n" + "\n".join(lines))
 
 
 def summaries() -> dict:
@@ -112,27 +141,32 @@ def fair_note(done: dict) -> str:
     return note
 
 
-def main() -> None:
+EARLIER_NOTE = ("The earlier CPU parts of the verdict, Holm-adjusted over these {n} comparisons (raw 95% intervals "
+                "shown). **Not fair**: `augment` trained ~4x its control's optimizer steps and the controls ran recipes "
+                "tuned for their GAN arm (without validation labels `pi-model`, on a consistency term chosen with a "
+                "generator, collapses to 0.42).")
+ROW_KEYS = ("source", "dataset", "validation", "labels", "method", "control", "n", "mean", "ci_low", "ci_high",
+            "verdict", "p_value", "primary", "holm_p", "holm_verdict", "family_size", "labels_used", "declaration")
+
+
+def render() -> tuple[str, dict]:
+    """The README's answer section and answer.json's content, from the result files."""
     done = summaries()
-    fair = [r for name in done for r in gan_rows(name.replace("-", "_"), {**NAMES, **RIVALS})]
-    earlier = [r for name in EARLIER for r in gan_rows(name)]
-    earlier_note = (f"The earlier CPU parts of the verdict, Holm-adjusted over these {len(earlier)} comparisons (raw 95% "
-                    "intervals shown). **Not fair**: `augment` trained ~4x its control's optimizer steps and the "
-                    "controls ran recipes tuned for their GAN arm (without validation labels `pi-model`, on a "
-                    "consistency term chosen with a generator, collapses to 0.42).")
-    fair_cells, earlier_cells = table(fair), table(earlier)
-    measured = [columns for columns in FAIR_TABLES if any(c in columns for *_, c in fair_cells)] or FAIR_TABLES[:1]
-    text = "\n\n".join([*(markdown(fair_cells, "", columns, {**NAMES, **RIVALS}).rstrip() for columns in measured),
-                         fair_note(done), markdown(earlier_cells, earlier_note)])
-    cells = {**{("fair",) + k: v for k, v in fair_cells.items()}, **earlier_cells}
+    fair = table([r for name in done for r in gan_rows(name.replace("-", "_"), {**NAMES, **RIVALS})])
+    earlier_rows = [r for name in EARLIER for r in gan_rows(name)]
+    earlier, earlier_note = table(earlier_rows), EARLIER_NOTE.format(n=len(earlier_rows))
+    measured = [columns for columns in FAIR_TABLES if any(c in columns for *_, c in fair)] or FAIR_TABLES[:1]
+    fair_tables = [markdown(fair, "", columns, {**NAMES, **RIVALS}).rstrip() for columns in measured]
+    text = "\n\n".join([headline(fair), TABLE_INTRO, *fair_tables, fair_note(done), markdown(earlier, earlier_note)])
+    rows = [{k: r.get(k) for k in ROW_KEYS} for r in [*fair.values(), *earlier.values()]]
+    return text, {"notes": [fair_note(done), earlier_note], "rows": rows}
+
+
+def main() -> None:
+    text, answer = render()
     readme = (ROOT / "README.md").read_text()
-    if START in readme:
-        readme = re.sub(f"{START}.*?{END}", f"{START}\n{text}\n{END}", readme, flags=re.S)
-        (ROOT / "README.md").write_text(readme)
-    (RESULTS / "answer.json").write_text(json.dumps({"notes": [fair_note(done), earlier_note], "rows": [
-        {k: r.get(k) for k in ("source", "dataset", "validation", "labels", "method", "control", "n", "mean",
-                               "ci_low", "ci_high", "verdict", "p_value", "primary", "holm_p", "holm_verdict",
-                               "family_size", "labels_used", "declaration")} for r in cells.values()]}, indent=2) + "\n")
+    (ROOT / "README.md").write_text(re.sub(f"{START}.*?{END}", f"{START}\n{text}\n{END}", readme, flags=re.S))
+    (RESULTS / "answer.json").write_text(json.dumps(answer, indent=2) + "\n")
     print(text)
 
 
