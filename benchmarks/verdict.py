@@ -5,19 +5,21 @@ declared family, written with the declaration's git blob hash and commit, config
     python benchmarks/verdict.py --plan plans/verdict-100-realistic.toml --save-only   # file what has finished
 
 The study runs into benchmarks/runs/<plan>/ (git-ignored). Each finished cell's and shared GAN's small JSON files
-(config, split, results) are mirrored into benchmarks/results/<plan>/, which is committed, and restored from there
-before the study starts, so a later sitting on a fresh clone skips every cell an earlier one finished. Until every
-cell has run, the results file covers the finished seeds only (pairs are formed over the seeds both arms have).
-Each sitting names its machine with --machine-note; the results file keeps every sitting's note and counts the cells
-each CPU model ran (each cell's row names its CPU and threads).
+(config, split, results) are mirrored, within a minute of its finishing, into benchmarks/results/<plan>/, which is
+committed, and restored from there before the study starts, so a later sitting on a fresh clone skips every cell an
+earlier one finished. Until every cell has run, the results file covers the finished seeds only (pairs are formed
+over the seeds both arms have). Each sitting names its machine with --machine-note; the results file keeps every
+sitting's note and counts the cells each CPU model ran (each cell's row names its CPU and threads).
 """
 import argparse
 import json
 import shutil
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
-from common import DATA_ROOT, RESULTS, ROOT, RUNS, print_table, write_results
+from common import DATA_ROOT, RESULTS, RUNS, print_table, write_results
 
 from ganclf.studies import study, summarise, verdicts
 from ganclf.studies.declared import load_plan
@@ -57,6 +59,34 @@ def gans_in_use(cells: list, root: Path) -> set:
     return {gan_folder(c.gan) for c in cells if c.gan and not finished(root, c.folder)}
 
 
+def file_finished(out: Path, ledger: Path, cells: list) -> None:
+    filed = mirror(out, ledger, gans_in_use(cells, out))
+    if filed:
+        print(f"filed {filed} newly finished units in {ledger}", flush=True)
+
+
+@contextmanager
+def filing(out: Path, ledger: Path, cells: list, every_s: float = 60):
+    """Files each finished unit in the ledger within a minute of its finishing, while the study runs, so that work
+    is in the working tree (to commit, or for a later checkout to recover) even if this sitting is cut off."""
+    stop = threading.Event()
+
+    def keep_filing():
+        while not stop.wait(every_s):
+            try:
+                file_finished(out, ledger, cells)
+            except OSError as error:  # a full disk, say: the study goes on, and the next pass tries again
+                print(f"filing failed, will retry: {error}", flush=True)
+
+    thread = threading.Thread(target=keep_filing, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--plan", required=True, help="a committed study declaration (plans/*.toml)")
@@ -73,14 +103,14 @@ def main() -> None:
     cells = plan(cfg)[1]
     out, ledger = RUNS / name, RESULTS / name
     if not args.save_only:
-        print(f"restored {mirror(ledger, out)} finished units from {ledger.relative_to(ROOT)}")
+        print(f"restored {mirror(ledger, out)} finished units from {ledger}")
     try:
         if not args.save_only:
-            study(out=out, plan=args.plan, data_dir=DATA_ROOT, quiet=args.quiet, executor=args.executor,
-                  cpus_per_cell=args.cpus_per_cell)
-    finally:
-        filed = mirror(out, ledger, gans_in_use(cells, out))
-        print(f"filed {filed} newly finished units in {ledger.relative_to(ROOT)}")
+            with filing(out, ledger, cells):
+                study(out=out, plan=args.plan, data_dir=DATA_ROOT, quiet=args.quiet, executor=args.executor,
+                      cpus_per_cell=args.cpus_per_cell)
+    finally:  # Ctrl-C included: what finished is filed
+        file_finished(out, ledger, cells)
     write_verdict(args, name, ledger, cfg, declaration, cells)
 
 

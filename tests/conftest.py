@@ -15,6 +15,19 @@ def offline_data(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
+def benchmark_script(name: str):
+    """benchmarks/<name>.py as a module (it imports its sibling common.py), for tests of what it writes."""
+    import importlib.util
+    import sys
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="session")
 def mnist():
     from ganclf.data import load_dataset

@@ -1,30 +1,20 @@
 """The README's answer is generated from the committed result files (benchmarks/answer.py), never typed: the section
 between its markers must be what the script renders from them now, and every verdict word must follow the
 Holm-adjusted verdict of a declared family (secondary comparisons keep their raw one)."""
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+from conftest import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def answer():
-    sys.path.insert(0, str(BENCHMARKS))  # answer.py imports its sibling common.py
-    try:
-        spec = importlib.util.spec_from_file_location("answer", BENCHMARKS / "answer.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    return benchmark_script("answer")
 
 
 def test_readme_answer_is_what_the_result_files_give(answer):
-    readme = (BENCHMARKS.parent / "README.md").read_text()
+    readme = (answer.ROOT / "README.md").read_text()
     section = re.search(f"{answer.START}\n(.*)\n{answer.END}", readme, flags=re.S)
     assert section, "README.md lost its answer markers"
     assert section.group(1) == answer.render()[0], "README.md is stale: run python benchmarks/answer.py"
