@@ -9,11 +9,13 @@ machine the CPU seconds the study used (its worker processes included) say more 
 the CPUs it was given, they are about the least wall time it could take on a quiet one.
 
 Usage: PYTHONPATH=src python benchmarks/quick_study.py [--executor local] [--cpus N] [--name quick_study]
+                                                        [--quiet-machine] [--keep runs/quick]
 """
 import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,10 +53,15 @@ def main() -> None:
     parser.add_argument("--cpus", type=int, default=cpus_given(), help="CPUs the study is given (GANCLF_THREADS)")
     parser.add_argument("--name", default="quick_study", help="results file name (benchmarks/results/NAME.json)")
     parser.add_argument("--quiet-machine", action="store_true", help="say that nothing else ran on the machine")
+    parser.add_argument("--keep", type=Path, help="copy the finished study here (for benchmarks/screenshots.py)")
     args = parser.parse_args()
+    if args.keep and args.keep.exists():
+        raise SystemExit(f"quick_study: error: {args.keep} exists; name a new folder for --keep")
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="ganclf-quick-") as tmp:
         wall, cpu, results = run(args.executor, args.cpus, Path(tmp))
+        if args.keep:
+            shutil.copytree(Path(tmp) / "study", args.keep)
     cells = [{k: c[k] for k in ("method", "labels", "test_accuracy", "wall_time_s")} for c in results["cells"]]
     record = {"wall_s": wall, "target_s": TARGET_S, "under_target": wall < TARGET_S,
               "study_elapsed_s": results["elapsed_s"],
