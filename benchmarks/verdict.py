@@ -129,8 +129,22 @@ def write_verdict(args, name: str, ledger: Path, cfg, declaration: dict, cells: 
                "cells_finished": len(rows), "cells_declared": len(cells), "complete": len(rows) == len(cells),
                "verdict": verdict, "accuracy": summarise(rows), "threads_per_cell": args.cpus_per_cell or 1,
                "cells_per_cpu": dict(Counter(row["cpu"] for row in rows)),
+               "pairs_across_cpus": pairs_across_cpus(rows, cfg.primary()),
                "machine_notes": sitting_notes(name, args.machine_note)}
     print("written to", write_results(name.replace("-", "_"), rows, summary))
+
+
+def pairs_across_cpus(rows: list[dict], pairs: list) -> list[str]:
+    """The family's paired seeds whose two arms ran on different CPU models (sittings on different machines): such
+    a pair carries the CPUs' rounding differences too (benchmarks/rerun_cells.py measures them)."""
+    cpu = {(r["dataset"], r["validation"], r["labels"], r["seed"], r["method"]): r["cpu"] for r in rows}
+    across = []
+    for (dataset, validation, labels, seed, method), method_cpu in cpu.items():
+        for control in (c for m, c in pairs if m == method):
+            control_cpu = cpu.get((dataset, validation, labels, seed, control))
+            if control_cpu and control_cpu != method_cpu:
+                across.append(f"{dataset} seed {seed}: {method} on {method_cpu}, {control} on {control_cpu}")
+    return across
 
 
 def sitting_notes(name: str, new: list[str]) -> list[str]:
