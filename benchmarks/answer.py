@@ -94,7 +94,7 @@ def word(row: dict) -> str:
 
 def cell(row: dict | None) -> str:
     if row is None:
-        return "not yet measured"
+        return "fewer than 2 seeds so far"
     raw = (", raw" if not row.get("primary", True)
            else f", raw: {row['verdict']}" if row["verdict"] != row["holm_verdict"] else "")
     return f"{row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}] {word(row)} ({row['n']} seeds{raw})"
