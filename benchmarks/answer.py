@@ -176,9 +176,10 @@ def render() -> tuple[str, dict]:
     measured = [columns for columns in FAIR_TABLES if any(c in columns for *_, c in fair)] or FAIR_TABLES[:1]
     fair_tables = [markdown(fair, "", columns, {**NAMES, **RIVALS}).rstrip() for columns in measured]
     intro = TABLE_INTRO.format(**pi_model_choice())
-    text = "\n\n".join([headline(fair), intro, *fair_tables, fair_note(done), markdown(earlier, earlier_note)])
+    note = fair_note(done)
+    text = "\n\n".join([headline(fair), intro, *fair_tables, note, markdown(earlier, earlier_note)])
     rows = [{k: r.get(k) for k in ROW_KEYS} for r in [*fair.values(), *earlier.values()]]
-    return text, {"notes": [fair_note(done), earlier_note], "rows": rows}
+    return text, {"notes": [note, earlier_note], "rows": rows}
 
 
 def main() -> None:
