@@ -92,12 +92,17 @@ def word(row: dict) -> str:
     return {"helps": "**helps**", "hurts": "**hurts**"}.get(row["holm_verdict"], "no detectable difference")
 
 
+def signed(x: float) -> str:
+    """+0.014; a mean that rounds to zero keeps a fourth decimal (-0.0003, not -0.000)."""
+    return f"{x:+.3f}" if round(abs(x), 3) else f"{x:+.4f}"
+
+
 def cell(row: dict | None) -> str:
     if row is None:
         return "fewer than 2 seeds so far"
     raw = (", raw" if not row.get("primary", True)
            else f", raw: {row['verdict']}" if row["verdict"] != row["holm_verdict"] else "")
-    return f"{row['mean']:+.3f} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}] {word(row)} ({row['n']} seeds{raw})"
+    return f"{signed(row['mean'])} [{row['ci_low']:+.3f}, {row['ci_high']:+.3f}] {word(row)} ({row['n']} seeds{raw})"
 
 
 def markdown(cells: dict, note: str, columns: list | None = None, pairs=NAMES) -> str:
@@ -123,7 +128,7 @@ def headline(cells: dict) -> str:
             if tuple(key) == pair:
                 where = (f"{dataset_name(row)} at {int(row['labels']):,}"
                          f"{'' if row['validation'] == 0 else ' + 5,000 validation'} labels")
-                by_word.setdefault(word(row), []).append(f"{where} ({row['mean']:+.3f}, {row['n']} seeds)")
+                by_word.setdefault(word(row), []).append(f"{where} ({signed(row['mean'])}, {row['n']} seeds)")
         lines.append(f"- {name}: " + "; ".join(f"{w} on {', '.join(where)}" for w, where in by_word.items()) + ".")
     return ("**In short**, each GAN use against its control (the labels named are all that a number cost), after Holm's "
             "adjustment:\n\n" + "\n".join(lines))

@@ -28,3 +28,9 @@ def test_a_primary_comparison_says_helps_only_if_it_survives_holm(answer):
     assert answer.word(dict(row, holm_verdict="helps")) == "**helps**"
     assert answer.word(dict(row, primary=False)) == "**better**"  # a secondary comparison: raw, and said so
     assert answer.cell(dict(row, primary=False)).endswith("(5 seeds, raw)")
+
+
+def test_a_mean_that_rounds_to_zero_keeps_its_sign_and_a_digit(answer):
+    assert answer.signed(0.0138) == "+0.014"
+    assert answer.signed(-0.00032) == "-0.0003"
+    assert answer.signed(0.0) == "+0.0000"
