@@ -71,13 +71,10 @@ def test_every_registered_method_has_one_shape(name):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
-def test_report_renders_in_a_real_browser(finished, tmp_path):
+def test_report_renders_in_a_real_browser(finished, tmp_path, screenshots):
     out, _ = finished
     shot = tmp_path / "report.png"
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1100,1400", f"--screenshot={shot}",
-                    (out / "report.html").as_uri()], capture_output=True, timeout=120, check=True)
+    screenshots.screenshot(out / "report.html", 1100, shot)
     pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     matplotlib_blue = (np.abs(pixels - [31, 119, 180]).sum(axis=2) < 30).sum()
     highlighted_best = (np.abs(pixels - [227, 244, 227]).sum(axis=2) < 6).sum()
@@ -85,21 +82,24 @@ def test_report_renders_in_a_real_browser(finished, tmp_path):
     assert highlighted_best > 500  # the comparison table is laid out with its best cells marked
 
 
-CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+@pytest.fixture(scope="module")
+def screenshots():
+    """benchmarks/screenshots.py: its Chromium command line is the one these tests drive."""
+    from conftest import benchmark_script
+    return benchmark_script("screenshots")
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
 @pytest.mark.parametrize("width", [420, 1400])
-def test_report_has_no_horizontal_scroll(finished, tmp_path, width):
+def test_report_has_no_horizontal_scroll(finished, tmp_path, width, screenshots):
     out, _ = finished
     probe = tmp_path / "probe.html"  # the report is script-free; a copy measures its own layout
     script = ("<script>window.onload=()=>{document.body.setAttribute('data-overflow',"
               "document.documentElement.scrollWidth-window.innerWidth)}</script></body>")
     probe.write_text((out / "report.html").read_text().replace("</body>", script))
-    dom = subprocess.run([*CHROMIUM, f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900",
-                          "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+    dom = subprocess.run([*screenshots.CHROMIUM, f"--user-data-dir={tmp_path / 'profile'}",
+                          f"--window-size={width},900", "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
                          capture_output=True, text=True, timeout=120, check=True).stdout
     overflow = int(dom.split('data-overflow="')[1].split('"')[0])
     assert overflow <= 0, f"the page is {overflow} px wider than a {width} px window"
