@@ -50,12 +50,16 @@ FAIR_TABLES = [["MNIST, 100 labels, no validation", "Fashion-MNIST, 100 labels, 
                ["MNIST, 100 labels + 5,000 validation", "Fashion-MNIST, 100 labels + 5,000 validation"]]
 
 
-def gan_rows(name: str, pairs=NAMES) -> list[dict]:
-    path = RESULTS / f"{name}.json"
-    if not path.exists():
+def load_summary(name: str) -> dict | None:
+    """benchmarks/results/<name>.json's summary, or None before the study has numbers."""
+    path = RESULTS / f"{name.replace('-', '_')}.json"
+    return json.loads(path.read_text())["summary"] if path.exists() else None
+
+
+def gan_rows(name: str, summary: dict | None, pairs=NAMES) -> list[dict]:
+    if summary is None:
         return []
-    summary = json.loads(path.read_text())["summary"]
-    rows = [dict(r, source=name, declaration=summary.get("declaration")) for r in summary["verdict"]
+    rows = [dict(r, source=name.replace("-", "_"), declaration=summary.get("declaration")) for r in summary["verdict"]
             if (r["method"], r["control"]) in pairs and r.get("n", 0) >= 2]
     for r in rows:
         r.setdefault("p_value", p_from_interval(r))
@@ -136,8 +140,7 @@ def headline(cells: dict) -> str:
 
 def summaries() -> dict:
     """{plan: its results file's summary} for each fair study with numbers so far."""
-    paths = {name: RESULTS / f"{name.replace('-', '_')}.json" for name in FAIR}
-    return {name: json.loads(path.read_text())["summary"] for name, path in paths.items() if path.exists()}
+    return {name: summary for name in FAIR if (summary := load_summary(name)) is not None}
 
 
 def accuracies(summary: dict) -> str:
@@ -175,8 +178,8 @@ ROW_KEYS = ("source", "dataset", "validation", "labels", "method", "control", "n
 def render() -> tuple[str, dict]:
     """The README's answer section and answer.json's content, from the result files."""
     done = summaries()
-    fair = table([r for name in done for r in gan_rows(name.replace("-", "_"), {**NAMES, **RIVALS})])
-    earlier_rows = [r for name in EARLIER for r in gan_rows(name)]
+    fair = table([r for name, summary in done.items() for r in gan_rows(name, summary, {**NAMES, **RIVALS})])
+    earlier_rows = [r for name in EARLIER for r in gan_rows(name, load_summary(name))]
     earlier, earlier_note = table(earlier_rows), EARLIER_NOTE.format(n=len(earlier_rows))
     measured = [columns for columns in FAIR_TABLES if any(c in columns for *_, c in fair)] or FAIR_TABLES[:1]
     fair_tables = [markdown(fair, "", columns, {**NAMES, **RIVALS}).rstrip() for columns in measured]
