@@ -50,16 +50,21 @@ FAIR_TABLES = [["MNIST, 100 labels, no validation", "Fashion-MNIST, 100 labels, 
                ["MNIST, 100 labels + 5,000 validation", "Fashion-MNIST, 100 labels + 5,000 validation"]]
 
 
+def results_stem(name: str) -> str:
+    """A study's results file name: plan verdict-100-realistic writes verdict_100_realistic.json."""
+    return name.replace("-", "_")
+
+
 def load_summary(name: str) -> dict | None:
-    """benchmarks/results/<name>.json's summary, or None before the study has numbers."""
-    path = RESULTS / f"{name.replace('-', '_')}.json"
+    """The study's results summary, or None before it has numbers."""
+    path = RESULTS / f"{results_stem(name)}.json"
     return json.loads(path.read_text())["summary"] if path.exists() else None
 
 
 def gan_rows(name: str, summary: dict | None, pairs=NAMES) -> list[dict]:
     if summary is None:
         return []
-    rows = [dict(r, source=name.replace("-", "_"), declaration=summary.get("declaration")) for r in summary["verdict"]
+    rows = [dict(r, source=results_stem(name), declaration=summary.get("declaration")) for r in summary["verdict"]
             if (r["method"], r["control"]) in pairs and r.get("n", 0) >= 2]
     for r in rows:
         r.setdefault("p_value", p_from_interval(r))

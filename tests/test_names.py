@@ -21,6 +21,7 @@ def test_every_registered_method_is_named_and_nothing_else():
 def test_every_method_has_one_kind_and_each_gan_method_a_control():
     grouped = [m for methods in names.METHOD_KINDS.values() for m in methods]
     assert sorted(grouped) == sorted(REGISTRY)
+    assert list(names.METHOD_KIND_LINES) == list(names.METHOD_KINDS)  # every kind has its line in a report
     for method in REGISTRY:
         control = get_method(method).control
         assert (control is not None) == (names.method_kind(method) == "GAN methods"), method

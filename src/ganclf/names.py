@@ -30,6 +30,10 @@ METHOD_KINDS = {
     "the non-GAN alternatives": ("fixmatch", "mean-teacher"),
     "GAN training": ("train-gan",),
 }
+# each kind in a few words, as a study report's accuracy table writes it under a method's name
+METHOD_KIND_LINES = {"GAN methods": "GAN method", "their controls (the same without the GAN)": "control (no GAN)",
+                     "baselines": "baseline", "the non-GAN alternatives": "non-GAN alternative",
+                     "GAN training": "GAN training"}
 STUDY_PRESETS = ("quick", "original", "full", "verdict")  # one-off studies are declared files: plans/*.toml
 
 # old name -> new name, accepted wherever the new one is and never listed

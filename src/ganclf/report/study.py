@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .. import stats
 from ..files import write_atomic
-from ..names import METHOD_KINDS, method_kind
+from ..names import METHOD_KIND_LINES, METHOD_KINDS, method_kind
 from ..provenance import provenance
 from ..runs import read_json
 from . import html
@@ -206,7 +206,7 @@ def _comparison_table(summary: list[dict]) -> str:
     for m in methods:
         cells = [by_key.get((m, lab)) for lab in labels]
         reported = [s["seed_reported"] for s in cells if s and s["seed_reported"]]
-        rows.append([f"{m}\n{KIND_LINE.get(kind[m], kind[m])}"] + [_mean(s) if s else "" for s in cells] +
+        rows.append([f"{m}\n{METHOD_KIND_LINES[kind[m]]}"] + [_mean(s) if s else "" for s in cells] +
                     (["; ".join(f"{r[0]:.4f} ({r[1]})" for r in reported)] if reported_any else []))
         classes.append([""] + ["best" if s is not None and best.get(s["labels"]) is s else "" for s in cells] +
                        (["ref"] if reported_any else []))
@@ -225,11 +225,6 @@ def _comparison_table(summary: list[dict]) -> str:
                      "method and budget (their code, their selection), for orientation only." if reported_any else "")
     return html.table(header, rows, classes) + (
         f"<p>{shows} Labels used per budget, validation included: {used or 'n/a'}.{reported_note}</p>")
-
-
-# the line under a method's name in the accuracy table (names.METHOD_KINDS' headings are for listing)
-KIND_LINE = {"GAN methods": "GAN method", "their controls (the same without the GAN)": "control (no GAN)",
-             "baselines": "baseline", "the non-GAN alternatives": "non-GAN alternative"}
 
 
 def _time_table(rows: list[dict]) -> str:
